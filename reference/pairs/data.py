@@ -171,7 +171,7 @@ def download_mnist(root: Path) -> None:
         ) from error
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_mnist(split: str, root: Path) -> tuple[torch.Tensor, torch.Tensor]:
     """Return one split as ``(images, labels)``: (N, 14, 14) float32 and (N,) int64.
 
@@ -195,8 +195,7 @@ def read_idx(root: Path, name: str, kind: str) -> torch.Tensor:
             f"${DATA_DIR_VARIABLE}) to a folder where torchvision may download MNIST."
         )
     fix = (
-        f"Replace it with the kit's copy (git checkout -- datasets) or delete it "
-        f"so that torchvision downloads it again."
+        "Replace it with the kit's copy (git checkout -- datasets) or delete it so that torchvision downloads it again."
     )
     try:
         raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
@@ -205,8 +204,7 @@ def read_idx(root: Path, name: str, kind: str) -> torch.Tensor:
     digest = hashlib.md5(raw).hexdigest()
     if digest != MD5[name]:
         raise DatasetError(
-            f"{path} is corrupt or truncated: the MD5 of its content is {digest}, "
-            f"expected {MD5[name]}. {fix}"
+            f"{path} is corrupt or truncated: the MD5 of its content is {digest}, expected {MD5[name]}. {fix}"
         )
     data = torch.frombuffer(bytearray(raw), dtype=torch.uint8, offset=IDX_HEADER_BYTES[kind])
     return data.view(-1, 28, 28) if kind == "images" else data

@@ -13,9 +13,7 @@ from matplotlib.figure import Figure
 from .data import generate_pair_sets
 
 
-def show_pairs(
-    input: torch.Tensor, classes: torch.Tensor, target: torch.Tensor, count: int = 8
-) -> Figure:
+def show_pairs(input: torch.Tensor, classes: torch.Tensor, target: torch.Tensor, count: int = 8) -> Figure:
     """Show the first ``count`` pairs, one per column, with their classes and target.
 
     Args:

@@ -1,0 +1,3 @@
+"""Load the grading plugin for ``pytest autograder``."""
+
+pytest_plugins = ["autograder.plugin"]

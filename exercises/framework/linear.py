@@ -1,0 +1,90 @@
+"""The fully connected layer."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .module import Module
+
+
+class Linear(Module):
+    r"""Fully connected layer: :math:`y = x W^T + b`.
+
+    Args:
+        in_features: size of each input sample.
+        out_features: size of each output sample.
+        bias: if ``False``, the layer has no additive bias. Default: ``True``.
+        dtype: dtype of the parameters. Default: ``torch.float32``.
+
+    Shape:
+        - Input: :math:`(N, \text{in\_features})`.
+        - Output: :math:`(N, \text{out\_features})`.
+
+    Attributes:
+        weight: :math:`(\text{out\_features}, \text{in\_features})`, initialised from
+            :math:`\mathcal{U}(-k, k)` with :math:`k = 1 / \sqrt{\text{in\_features}}`
+            (PyTorch's default).
+        bias: :math:`(\text{out\_features},)`, from the same distribution, or ``None``.
+        weight_grad, bias_grad: the accumulated gradients, of the same shapes.
+
+    Example:
+        >>> layer = Linear(2, 25)
+        >>> layer(torch.rand(1000, 2)).shape
+        torch.Size([1000, 25])
+    """
+
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, *, dtype: torch.dtype = torch.float32
+    ) -> None:
+        super().__init__()
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"Linear: {name} must be a positive integer, got {value!r}")
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = torch.empty(out_features, in_features, dtype=dtype)
+        self.weight_grad = torch.zeros_like(self.weight)
+        self.bias = torch.empty(out_features, dtype=dtype) if bias else None
+        self.bias_grad = torch.zeros_like(self.bias) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw the weight and bias from U(-1/sqrt(in_features), 1/sqrt(in_features))."""
+        bound = 1 / math.sqrt(self.in_features)
+        self.weight.uniform_(-bound, bound)
+        if self.bias is not None:
+            self.bias.uniform_(-bound, bound)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        r"""Return :math:`x W^T + b` for ``x`` of shape (N, in_features)."""
+        if x.dim() != 2 or x.shape[1] != self.in_features:
+            raise ValueError(
+                f"Linear({self.in_features}, {self.out_features}) expects input of shape "
+                f"(N, {self.in_features}), got {tuple(x.shape)}"
+            )
+        # Keep x: backward needs it for the weight's gradient. The bias of shape
+        # (out_features,) broadcasts over the batch: it never depends on N.
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+    def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
+        r"""Accumulate the parameters' gradients and return the input's.
+
+        With :math:`g = \partial L / \partial y` of shape (N, out_features):
+        :math:`\partial L / \partial W \mathrel{+}= g^T x`,
+        :math:`\partial L / \partial b \mathrel{+}= \sum_n g_n`, and the return value is
+        :math:`\partial L / \partial x = g W`, of shape (N, in_features).
+        """
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+    def param(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Return ``[(weight, weight_grad), (bias, bias_grad)]`` (no bias pair without bias)."""
+        if self.bias is None:
+            return [(self.weight, self.weight_grad)]
+        return [(self.weight, self.weight_grad), (self.bias, self.bias_grad)]
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

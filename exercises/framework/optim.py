@@ -1,0 +1,54 @@
+"""Stochastic gradient descent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import torch
+
+
+class SGD:
+    r"""Stochastic gradient descent with momentum, PyTorch's convention.
+
+    For each parameter :math:`p` with gradient :math:`g` and velocity :math:`v`
+    (zero at first): :math:`v \leftarrow \mu v + g`, then
+    :math:`p \leftarrow p - \eta v`. With :math:`\mu = 0` this is :math:`p \leftarrow p - \eta g`.
+
+    Args:
+        parameters: the ``(parameter, gradient)`` pairs, as ``Module.param()`` returns them.
+        lr: learning rate :math:`\eta > 0`.
+        momentum: momentum factor :math:`\mu` in [0, 1). Default: 0.
+
+    Example:
+        >>> model = Sequential(Linear(2, 25), ReLU(), Linear(25, 2))
+        >>> optimizer = SGD(model.param(), lr=0.1, momentum=0.9)
+    """
+
+    def __init__(
+        self, parameters: Iterable[tuple[torch.Tensor, torch.Tensor]], lr: float, momentum: float = 0.0
+    ) -> None:
+        self.parameters = list(parameters)
+        if not lr > 0:
+            raise ValueError(f"SGD: lr must be positive, got {lr!r}")
+        if not 0 <= momentum < 1:
+            raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum!r}")
+        for parameter, grad in self.parameters:
+            if parameter.shape != grad.shape:
+                raise ValueError(
+                    f"SGD: a parameter of shape {tuple(parameter.shape)} came with a gradient of "
+                    f"shape {tuple(grad.shape)}: param() must return (parameter, gradient) pairs"
+                )
+        self.lr = lr
+        self.momentum = momentum
+        self.velocities = [torch.zeros_like(parameter) for parameter, _ in self.parameters]
+
+    def step(self) -> None:
+        """Update every parameter in place from its gradient."""
+        # Update the tensors in place (the modules hold the same tensor objects).
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+    def zero_grad(self) -> None:
+        """Set every gradient to zero."""
+        for _, grad in self.parameters:
+            grad.zero_()
