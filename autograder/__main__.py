@@ -13,14 +13,15 @@ from . import exercises
 HERE = Path(__file__).resolve().parent
 
 
-def grade(solution: str, tasks: str | None, grade_json: str | None, verbose: bool) -> int:
+def grade(args: argparse.Namespace) -> int:
     """Run the graded suite on a solution and print the score table; 0 unless grading broke."""
-    arguments = [str(HERE), "--solution", solution, "-p", "no:cacheprovider", "--rootdir", str(HERE.parent)]
-    arguments += ["-v"] if verbose else ["-q", "--no-header", "-rN"]
-    if tasks:
-        arguments += ["-m", tasks]
-    if grade_json:
-        arguments += ["--grade-json", grade_json]
+    arguments = [str(HERE), "--solution", args.solution, "-p", "no:cacheprovider", "--rootdir", str(HERE.parent)]
+    arguments += ["--check-timeout", str(args.check_timeout)]
+    arguments += ["-v"] if args.verbose else ["-q", "--no-header", "-rN"]
+    if args.tasks:
+        arguments += ["-m", args.tasks]
+    if args.grade_json:
+        arguments += ["--grade-json", args.grade_json]
     code = pytest.main(arguments)
     return 0 if code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) else int(code)
 
@@ -60,12 +61,16 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     grade_parser.add_argument("-m", "--tasks", metavar="EXPR", help="grade only these tasks, e.g. 'linear or sgd'")
     grade_parser.add_argument("--grade-json", metavar="PATH", help="also write a Gradescope results.json")
+    grade_parser.add_argument(
+        "--check-timeout", type=float, default=120.0, metavar="SECONDS",
+        help="stop a check that runs longer than this (default: 120; 0: never)",
+    )  # fmt: skip
     grade_parser.add_argument("-v", "--verbose", action="store_true", help="list every check")
     build_parser = subcommands.add_parser("build-exercises", help="generate exercises/ from reference/")
     build_parser.add_argument("--check", action="store_true", help="only check that exercises/ is up to date")
     args = parser.parse_args(argv)
     if args.command == "grade":
-        return grade(args.solution, args.tasks, args.grade_json, args.verbose)
+        return grade(args)
     return build_exercises(args.check)
 
 

@@ -146,14 +146,14 @@ class Grader:
                 f"your file {self.relative(error.filename)} has a syntax error at line {error.lineno}: "
                 f"{error.msg}\n  hint: fix it, then grade again"
             )
+        where = "\n".join(
+            f"  {self.relative(entry.path)}:{entry.lineno + 1} in {entry.frame.code.raw.co_qualname}: "
+            f"{str(entry.statement).strip()}"
+            for entry in frames[-3:]
+        )
         if isinstance(error, ImportError) and "kit's complete solution" in str(error):
-            return f"{error}\n  (this task loses its points)"
+            return f"{error} Every task that needs this import loses its points.\n{where}".rstrip()
         if frames:
-            where = "\n".join(
-                f"  {self.relative(entry.path)}:{entry.lineno + 1} in {entry.frame.code.raw.co_qualname}: "
-                f"{str(entry.statement).strip()}"
-                for entry in frames[-3:]
-            )
             return f"your code raised {type(error).__name__}: {error}\n{where}"
         return None
 

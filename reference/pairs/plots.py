@@ -28,7 +28,7 @@ def show_pairs(input: torch.Tensor, classes: torch.Tensor, target: torch.Tensor,
     for column in range(count):
         for row in range(2):
             ax = axes[row, column]
-            ax.imshow(input[column, row].cpu(), cmap="gray_r", vmin=0, vmax=255)
+            ax.imshow(input[column, row].cpu().numpy(), cmap="gray_r", vmin=0, vmax=255)
             ax.set_xticks([])
             ax.set_yticks([])
         first, second = classes[column].tolist()

@@ -1,0 +1,44 @@
+"""python -m reference.framework: train, save, load, plot, and runs over seeds."""
+
+import json
+
+import pytest
+
+from reference.framework import experiment
+from reference.framework.__main__ import main
+
+
+@pytest.fixture
+def short_recipe(monkeypatch):
+    """A two-phase recipe of a few epochs, so the command line runs in a second."""
+    monkeypatch.setattr(experiment, "RECIPE", (experiment.Phase(lr=0.1, epochs=5), experiment.Phase(lr=0.02, epochs=5)))
+
+
+def test_train_save_plot_then_load(tmp_path, capsys, short_recipe):
+    model, plot = tmp_path / "model.pkl", tmp_path / "training.png"
+    assert main(["--save", str(model), "--plot", str(plot)]) == 0
+    trained = capsys.readouterr().out
+    assert model.is_file() and plot.stat().st_size > 10_000
+    assert main(["--load", str(model)]) == 0
+    loaded = capsys.readouterr().out
+    assert trained.splitlines()[-2] == loaded.splitlines()[-1]  # the same train and test errors
+
+
+def test_seeds_write_json(tmp_path, short_recipe):
+    path = tmp_path / "seeds.json"
+    assert main(["--seeds", "2", "--json", str(path)]) == 0
+    results = json.loads(path.read_text())
+    assert set(results) == {"test_accuracy", "train_accuracy", "seconds"}
+    assert all(len(values) == 2 for values in results.values())
+    assert all(0 <= value <= 1 for value in results["test_accuracy"] + results["train_accuracy"])
+
+
+def test_load_reports_a_bad_file(tmp_path, capsys):
+    (tmp_path / "bad.pkl").write_text("not a model")
+    assert main(["--load", str(tmp_path / "bad.pkl")]) == 1
+    assert "not a model file" in capsys.readouterr().err
+
+
+def test_json_needs_seeds():
+    with pytest.raises(SystemExit):
+        main(["--json", "x.json"])

@@ -1,0 +1,113 @@
+"""The exercise generator: stubs in place of solutions, nothing else changed, nothing leaked."""
+
+import importlib
+import inspect
+import pkgutil
+import shutil
+
+import pytest
+
+from autograder import exercises
+from autograder.exercises import BEGIN, END, MarkerError, strip_solutions
+
+
+def test_exercises_are_up_to_date():
+    assert exercises.compare() == ([], []), "run: python -m autograder build-exercises"
+
+
+def test_regions_become_indented_stubs():
+    source = f"def f(x):\n    y = 1\n    {BEGIN}\n    return x + y\n    {END}\n\n\nz = 2\n"
+    assert strip_solutions(source, "f.py") == (
+        "def f(x):\n    y = 1\n    # YOUR CODE HERE\n    raise NotImplementedError()\n\n\nz = 2\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (f"{BEGIN}\nx = 1\n{BEGIN}\ny = 2\n{END}\n", r"m.py:3: .*inside the region opened at line 1"),
+        (f"x = 1\n{END}\n", r"m.py:2: ### END SOLUTION without"),
+        (f"x = 1\n  {BEGIN}\ny = 2\n", r"m.py:2: ### BEGIN SOLUTION is never closed"),
+        (f"{BEGIN}\n{END}\n", r"m.py:1: empty solution region"),
+    ],
+)
+def test_unbalanced_markers_are_refused_with_file_and_line(source, message):
+    with pytest.raises(MarkerError, match=message):
+        strip_solutions(source, "m.py")
+
+
+def test_a_change_inside_a_solution_region_makes_the_check_fail(tmp_path):
+    reference = tmp_path / "reference"
+    shutil.copytree(exercises.REFERENCE, reference, ignore=shutil.ignore_patterns("__pycache__"))
+    assert exercises.compare(exercises.EXERCISES, reference) == ([], [])
+    linear = reference / "framework" / "linear.py"
+    linear.write_text(
+        linear.read_text().replace("return grad_output @ self.weight", "return grad_output.mm(self.weight)")
+    )
+    assert exercises.compare(exercises.EXERCISES, reference)[0] == [exercises.DIGEST_FILE]
+
+
+def test_build_writes_and_removes(tmp_path):
+    target = tmp_path / "exercises"
+    shutil.copytree(exercises.EXERCISES, target)
+    (target / "framework" / "linear.py").write_text("# edited by hand\n")
+    (target / "framework" / "stray.py").write_text("")
+    assert sorted(exercises.build(target)) == ["framework/linear.py", "framework/stray.py"]
+    assert exercises.compare(target) == ([], [])
+
+
+def modules(package):
+    """Every module of a package, imported."""
+    root = importlib.import_module(package)
+    names = [root.__name__] + [info.name for info in pkgutil.walk_packages(root.__path__, f"{package}.")]
+    return [importlib.import_module(name) for name in names if not name.endswith("__main__")]
+
+
+def public_api(module):
+    """name -> (signature, docstring) of the public functions, classes and methods defined in a module."""
+    api = {}
+    for name, value in vars(module).items():
+        if name.startswith("_") or getattr(value, "__module__", None) != module.__name__:
+            continue
+        if inspect.isclass(value):
+            api[name] = (None, inspect.getdoc(value))
+            for method_name, method in vars(value).items():
+                if inspect.isfunction(method) and (not method_name.startswith("_") or method_name == "__init__"):
+                    api[f"{name}.{method_name}"] = (str(inspect.signature(method)), inspect.getdoc(method))
+        elif inspect.isfunction(value):
+            api[name] = (str(inspect.signature(value)), inspect.getdoc(value))
+    return api
+
+
+def test_exercises_have_the_reference_api_and_import_cleanly():
+    reference = {m.__name__.removeprefix("reference"): public_api(m) for m in modules("reference")}
+    stubs = {m.__name__.removeprefix("exercises"): public_api(m) for m in modules("exercises")}
+    assert reference.keys() == stubs.keys()
+    for name, api in reference.items():
+        assert stubs[name] == api, name
+
+
+def trivial(line):
+    """A line too plain to reveal anything, such as 'return x' or 'else:'."""
+    return len(line.split()) <= 2 and len(line) <= 20
+
+
+def test_no_solution_line_reaches_the_exercises():
+    exercise_lines = {
+        line.strip() for path in exercises.EXERCISES.rglob("*.py") for line in path.read_text().splitlines()
+    }
+    leaked = [
+        f"{path.relative_to(exercises.REFERENCE)}:{number}: {line.strip()}"
+        for path in exercises.REFERENCE.rglob("*.py")
+        for number, line in exercises.solution_lines(path.read_text())
+        if line.strip() and not line.strip().startswith("#") and not trivial(line.strip())
+        and line.strip() in exercise_lines
+    ]  # fmt: skip
+    assert leaked == []
+
+
+def test_every_project_has_solution_regions():
+    for project in ("pairs", "framework"):
+        regions = [line for path in (exercises.REFERENCE / project).glob("*.py")
+                   for line in path.read_text().splitlines() if line.strip() == BEGIN]  # fmt: skip
+        assert len(regions) >= 5, project
