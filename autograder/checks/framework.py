@@ -538,37 +538,41 @@ def disk_accuracy(fw: Any) -> None:
 @without_autograd
 def save_load_round_trip(fw: Any, folder: Path) -> None:
     """load(save(model)) gives the same classes, bitwise-equal parameters and identical predictions."""
-    torch.manual_seed(0)
-    model = fw.Sequential(fw.Linear(2, 5), fw.ReLU(), fw.Linear(5, 3, bias=False), fw.Tanh(),
-                          fw.Linear(3, 2, dtype=torch.float32), fw.Sigmoid())  # fmt: skip
-    path = folder / "model.pkl"
-    fw.save(model, path)
-    loaded = fw.load(path)
-    names = [type(module).__name__ for module in model]
-    expect(
-        type(loaded).__name__ == "Sequential" and [type(module).__name__ for module in loaded] == names,
-        "load(path) after save(Sequential(Linear, ReLU, Linear, Tanh, Linear, Sigmoid), path)",
-        "a Sequential of the same modules",
-        repr(loaded)[:200],
-        "save the architecture (the modules and their settings), not only the tensors",
-    )
-    original, restored = model.param(), loaded.param()
-    expect(
-        len(original) == len(restored)
-        and all(torch.equal(a, b) and a.dtype == b.dtype for (a, _), (b, _) in zip(original, restored, strict=True)),
-        "parameters after a save/load round trip",
-        f"{len(original)} parameters, bitwise equal to the saved ones",
-        f"{len(restored)} parameters, " + ("some differ" if len(original) == len(restored) else "a different number"),
-        "store every parameter (weights and biases) exactly, with its dtype",
-    )
-    x = torch.rand(16, 2, generator=generator())
-    expect(
-        torch.equal(model(x), loaded(x)),
-        "predictions of the loaded model",
-        "identical to the saved model's",
-        "they differ",
-        "restore every attribute the forward pass uses",
-    )
+    for dtype in (torch.float32, torch.float64):
+        torch.manual_seed(0)
+        model = fw.Sequential(fw.Linear(2, 5, dtype=dtype), fw.ReLU(), fw.Linear(5, 3, bias=False, dtype=dtype),
+                              fw.Tanh(), fw.Linear(3, 2, dtype=dtype), fw.Sigmoid())  # fmt: skip
+        path = folder / f"model-{dtype}.pkl"
+        fw.save(model, path)
+        loaded = fw.load(path)
+        names = [type(module).__name__ for module in model]
+        expect(
+            type(loaded).__name__ == "Sequential" and [type(module).__name__ for module in loaded] == names,
+            f"load(path) after save(Sequential(Linear, ReLU, Linear, Tanh, Linear, Sigmoid) in {dtype}, path)",
+            "a Sequential of the same modules",
+            repr(loaded)[:200],
+            "save the architecture (the modules and their settings), not only the tensors",
+        )
+        original, restored = model.param(), loaded.param()
+        expect(
+            len(original) == len(restored)
+            and all(
+                torch.equal(a, b) and a.dtype == b.dtype for (a, _), (b, _) in zip(original, restored, strict=True)
+            ),
+            f"parameters after a save/load round trip in {dtype}",
+            f"{len(original)} parameters, bitwise equal to the saved ones, same dtype",
+            f"{len(restored)} parameters, "
+            + ("some differ" if len(original) == len(restored) else "a different number"),
+            "store every parameter (weights and biases) exactly, with its dtype",
+        )
+        x = torch.rand(16, 2, generator=generator(), dtype=dtype)
+        expect(
+            torch.equal(model(x), loaded(x)),
+            f"predictions of the loaded model in {dtype}",
+            "identical to the saved model's",
+            "they differ",
+            "restore every attribute the forward pass uses",
+        )
 
 
 MALICIOUS_SOURCE = "open({marker!r}, 'w').write('code ran')"
