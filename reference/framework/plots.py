@@ -44,7 +44,7 @@ def draw_points(ax, input: torch.Tensor, target: torch.Tensor) -> None:
 
 def show_training(model: Module, history: History, data: DiskSets) -> Figure:
     """Learning curves (loss, test accuracy per epoch) beside the model's decision boundary."""
-    figure = Figure(figsize=(11, 4), layout="constrained")
+    figure = Figure(figsize=(12.5, 4), layout="constrained")
     loss_ax, accuracy_ax, boundary_ax = figure.subplots(1, 3)
     epochs = range(1, len(history.loss) + 1)
     loss_ax.semilogy(epochs, history.loss)
@@ -69,8 +69,8 @@ def draw_boundary(ax, model: Module, data: DiskSets, resolution: int = 300) -> N
     wrong = class_labels(model(data.test_input)) != data.test_target
     misses = data.test_input[wrong].numpy()
     ax.scatter(misses[:, 0], misses[:, 1], s=40, facecolors="none", edgecolors="red", label="misclassified")
-    ax.set_title(f"Decision boundary: {int(wrong.sum())} test errors of {len(wrong)}")
-    ax.legend(loc="upper right", fontsize="x-small", framealpha=0.9)
+    ax.set_title(f"Decision boundary ({int(wrong.sum())}/{len(wrong)} test errors)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small")
 
 
 def main(argv: list[str] | None = None) -> None:
