@@ -7,7 +7,9 @@ import pytest
 import torch
 
 from reference.pairs import data as pair_data
-from reference.pairs.data import DatasetError, generate_pair_sets
+from reference.pairs import mnist
+from reference.pairs.data import generate_pair_sets
+from reference.pairs.mnist import DatasetError
 
 
 @pytest.fixture(scope="module")
@@ -85,18 +87,18 @@ def test_largest_n_is_supplied():
 def mnist_copy(tmp_path):
     """A private copy of the shipped MNIST files, as a torchvision root."""
     raw = tmp_path / "MNIST" / "raw"
-    shutil.copytree(pair_data.SHIPPED_DATA_DIR / "MNIST" / "raw", raw)
-    pair_data.load_mnist.cache_clear()
+    shutil.copytree(mnist.SHIPPED_DATA_DIR / "MNIST" / "raw", raw)
+    mnist.load_mnist.cache_clear()
     yield tmp_path
-    pair_data.load_mnist.cache_clear()
+    mnist.load_mnist.cache_clear()
 
 
 def test_reads_a_data_dir_and_the_environment_variable(mnist_copy, monkeypatch):
     assert torch.equal(generate_pair_sets(5, seed=3, data_dir=mnist_copy).train_input,
                        generate_pair_sets(5, seed=3).train_input)  # fmt: skip
     (mnist_copy / "MNIST" / "raw" / "t10k-labels-idx1-ubyte.gz").unlink()
-    pair_data.load_mnist.cache_clear()  # decoded tensors are cached per folder
-    monkeypatch.setenv(pair_data.DATA_DIR_VARIABLE, str(mnist_copy))
+    mnist.load_mnist.cache_clear()  # decoded tensors are cached per folder
+    monkeypatch.setenv(mnist.DATA_DIR_VARIABLE, str(mnist_copy))
     with pytest.raises(DatasetError, match=r"t10k-labels-idx1-ubyte\.gz is missing"):
         generate_pair_sets(5, seed=3)
 
@@ -141,6 +143,6 @@ def test_empty_data_dir_falls_back_to_torchvision(tmp_path, monkeypatch):
 
 
 def test_missing_shipped_files_say_how_to_restore(tmp_path, monkeypatch):
-    monkeypatch.setattr(pair_data, "SHIPPED_DATA_DIR", tmp_path)
+    monkeypatch.setattr(mnist, "SHIPPED_DATA_DIR", tmp_path)
     with pytest.raises(DatasetError, match=r"is missing\. Restore the kit's copy"):
         generate_pair_sets(5)

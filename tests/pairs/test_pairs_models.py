@@ -1,0 +1,155 @@
+"""The pair models: output contract, parameter budget, weight sharing, loss, layers, input errors."""
+
+import itertools
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from reference.pairs import MODELS, PairModel, PairOutput
+from reference.pairs.layers import RandomShift, Standardize
+from reference.pairs.models import comparison_from_digits
+
+SHALLOW = ("baseline", "shared", "aux", "shared_digits")
+SHARED = ("shared", "shared_digits")
+AUXILIARY_HEADS = {"baseline": 0, "shared": 0, "aux": 2, "deep": 0, "deep_aux": 3, "deep_digits": 0, "shared_digits": 0}
+DIGITS = ("deep_digits", "shared_digits")
+
+
+def pairs(n: int = 6, seed: int = 0) -> torch.Tensor:
+    """Random pairs with the loader's range, 0..255."""
+    return 255 * torch.rand(n, 2, 14, 14, generator=torch.Generator().manual_seed(seed))
+
+
+def build(name: str) -> PairModel:
+    torch.manual_seed(0)
+    return MODELS[name]()
+
+
+def test_registry_names_the_seven_models():
+    assert list(MODELS) == ["baseline", "shared", "aux", "deep", "deep_aux", "deep_digits", "shared_digits"]
+    assert all(issubclass(model_class, PairModel) for model_class in MODELS.values())
+
+
+@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("training", [True, False])
+def test_output_fields_and_shapes(name, training):
+    model = build(name).train(training)
+    output = model(pairs())
+    assert isinstance(output, PairOutput)
+    assert output.comparison.shape == (6, 2)
+    if name in DIGITS:
+        assert output.digits.shape == (6, 2, 10)
+    else:
+        assert output.digits is None
+    assert isinstance(output.auxiliary, tuple) and len(output.auxiliary) == AUXILIARY_HEADS[name]
+    assert all(logits.shape == (6, 2) for logits in output.auxiliary)
+    assert torch.isfinite(output.comparison).all()
+
+
+@pytest.mark.parametrize("name", SHALLOW)
+def test_shallow_models_keep_to_70000_parameters(name):
+    assert sum(p.numel() for p in build(name).parameters()) <= 70_000
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_weight_sharing_is_functional(name):
+    """Swapping the images swaps the feature rows exactly when the branch is shared."""
+    model = build(name).eval()
+    x = pairs()
+    with torch.no_grad():
+        features = model.features(x)
+        swapped = model.features(x.flip(1))
+    assert features.dim() == 3 and features.shape[:2] == (6, 2)
+    assert torch.allclose(swapped, features.flip(1), atol=1e-5) == (name in SHARED)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_prediction_ignores_batch_composition_in_eval_mode(name):
+    model = build(name).eval()
+    x = pairs(8)
+    with torch.no_grad():
+        whole = model(x).comparison
+        parts = torch.cat([model(part).comparison for part in x.split(3)])
+    assert torch.allclose(whole, parts, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        torch.rand(6, 14, 14),
+        torch.rand(6, 2, 28, 28),
+        torch.rand(6, 1, 14, 14),
+        torch.zeros(6, 2, 14, 14, dtype=torch.uint8),
+    ],
+)
+def test_bad_input_raises_a_clear_error(bad):
+    with pytest.raises(ValueError, match=r"\(N, 2, 14, 14\)"):
+        build("shared")(bad)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_loss_combines_every_head(name):
+    """The loss is the documented sum, and every head gets a gradient from it."""
+    model = build(name)
+    x = pairs()
+    target = torch.tensor([0, 1, 1, 0, 1, 0])
+    classes = torch.tensor([[3, 1], [2, 2], [0, 9], [8, 5], [4, 7], [6, 0]])
+    torch.manual_seed(1)
+    output = model(x)
+    expected = F.cross_entropy(output.comparison, target)
+    expected = expected + sum(model.aux_weight * F.cross_entropy(logits, target) for logits in output.auxiliary)
+    if output.digits is not None:
+        expected = expected + model.digit_weight * F.cross_entropy(output.digits.reshape(-1, 10), classes.reshape(-1))
+    loss = model.loss(output, target, classes)
+    assert torch.allclose(loss, expected)
+    loss.backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_configure_optimizer_covers_every_parameter(name):
+    model = build(name)
+    optimizer = model.configure_optimizer()
+    optimised = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    assert optimised == {id(p) for p in model.parameters()}
+    assert optimizer.param_groups[0]["lr"] == model.learning_rate
+
+
+def test_comparison_from_digits_is_the_probability_of_first_lower_or_equal():
+    digits = 3 * torch.randn(5, 2, 10, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    p = digits.softmax(-1)
+    expected = torch.zeros(5, dtype=torch.float64)
+    for i, j in itertools.product(range(10), repeat=2):
+        if i <= j:
+            expected += p[:, 0, i] * p[:, 1, j]
+    probabilities = comparison_from_digits(digits).exp()
+    assert torch.allclose(probabilities[:, 1], expected)
+    assert torch.allclose(probabilities.sum(1), torch.ones(5, dtype=torch.float64))
+
+
+def test_comparison_from_confident_digits_is_the_target():
+    classes = torch.tensor([[3, 1], [2, 2], [0, 9], [9, 0]])
+    digits = 50 * F.one_hot(classes, 10).float()
+    comparison = comparison_from_digits(digits)
+    assert torch.isfinite(comparison).all()
+    assert comparison.argmax(1).tolist() == [0, 1, 1, 0]
+
+
+def test_standardize_maps_the_pixel_range():
+    y = Standardize()(torch.tensor([0.0, 255.0]))
+    assert y[0] < 0 < y[1]
+
+
+def test_random_shift_moves_each_image_by_at_most_one_pixel():
+    x = torch.zeros(64, 1, 14, 14)
+    x[:, :, 2:12, 2:12] = torch.rand(64, 1, 10, 10, generator=torch.Generator().manual_seed(0))
+    shift = RandomShift(1)
+    assert shift.eval()(x) is x
+    torch.manual_seed(0)
+    shifted = shift.train()(x)
+    padded = F.pad(x, (1, 1, 1, 1))
+    candidates = torch.stack([padded[..., dy : dy + 14, dx : dx + 14] for dy in range(3) for dx in range(3)], 1)
+    matches = (candidates == shifted[:, None]).flatten(2).all(2)  # (64, 9): which offset each image took
+    assert matches.any(1).all()
+    assert matches.sum(0).gt(0).sum() > 1  # the images do not all move alike
