@@ -82,6 +82,11 @@ def public_api(module):
 def test_exercises_have_the_reference_api_and_import_cleanly():
     reference = {m.__name__.removeprefix("reference"): public_api(m) for m in modules("reference")}
     stubs = {m.__name__.removeprefix("exercises"): public_api(m) for m in modules("exercises")}
+    stubs = {  # default values name their package: <class 'exercises.framework.activations.Tanh'>
+        module: {name: (None if signature is None else signature.replace("exercises.", "reference."), doc)
+                 for name, (signature, doc) in api.items()}
+        for module, api in stubs.items()
+    }  # fmt: skip
     assert reference.keys() == stubs.keys()
     for name, api in reference.items():
         assert stubs[name] == api, name

@@ -16,8 +16,10 @@ def apply(mutant: Mutant, destination) -> None:
     copy_reference(destination)
     path = destination / mutant.file
     source = path.read_text()
-    assert source.count(mutant.old) == 1, f"{mutant.name}: the text to replace must occur once in {mutant.file}"
-    path.write_text(source.replace(mutant.old, mutant.new))
+    for old, new in mutant.edits:
+        assert source.count(old) == 1, f"{mutant.name}: the text to replace must occur once in {mutant.file}"
+        source = source.replace(old, new)
+    path.write_text(source)
 
 
 @pytest.fixture(scope="module")
