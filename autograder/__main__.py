@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from . import exercises
+from . import exercises, notebooks
 
 HERE = Path(__file__).resolve().parent
 
@@ -46,10 +46,30 @@ def build_exercises(check: bool) -> int:
     return 0
 
 
+def build_notebooks(check: bool) -> int:
+    """Write the nbgrader notebooks (course/source/) from reference/, or with ``check`` only report stale ones."""
+    try:
+        if check:
+            stale = notebooks.compare()
+            if stale:
+                print("course/source/ is out of date with reference/, the outlines or the graded tests; "
+                      "run python -m autograder build-notebooks.")  # fmt: skip
+                print("\n".join(f"  stale: course/source/{name}" for name in stale))
+                return 1
+            print("course/source/ is up to date with reference/")
+            return 0
+        changed = notebooks.build()
+    except (exercises.MarkerError, notebooks.OutlineError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print("\n".join(f"wrote course/source/{name}" for name in changed) or "course/source/ was already up to date")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the chosen command (``grade`` by default)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = ("grade", "build-exercises")
+    commands = ("grade", "build-exercises", "build-notebooks")
     if not argv or argv[0] not in (*commands, "-h", "--help"):
         argv.insert(0, "grade")
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.splitlines()[0])
@@ -68,9 +88,15 @@ def main(argv: list[str] | None = None) -> int:
     grade_parser.add_argument("-v", "--verbose", action="store_true", help="list every check")
     build_parser = subcommands.add_parser("build-exercises", help="generate exercises/ from reference/")
     build_parser.add_argument("--check", action="store_true", help="only check that exercises/ is up to date")
+    notebooks_parser = subcommands.add_parser(
+        "build-notebooks", help="generate the nbgrader source notebooks (course/source/) from reference/"
+    )
+    notebooks_parser.add_argument("--check", action="store_true", help="only check that the notebooks are up to date")
     args = parser.parse_args(argv)
     if args.command == "grade":
         return grade(args)
+    if args.command == "build-notebooks":
+        return build_notebooks(args.check)
     return build_exercises(args.check)
 
 

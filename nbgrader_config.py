@@ -1,0 +1,30 @@
+"""nbgrader's configuration for the kit's course: run nbgrader from the repository root.
+
+The course directory is course/. Its source notebooks, course/source/<assignment>/,
+are generated from reference/ by ``python -m autograder build-notebooks`` and
+committed; release/, submitted/, autograded/, feedback/ and gradebook.db are
+nbgrader's working files (ignored by git).
+"""
+
+from pathlib import Path
+
+c = get_config()  # noqa: F821 (traitlets defines get_config for config files)
+
+# The two assignments, one per project; generate_assignment adds each to the gradebook.
+ASSIGNMENTS = ("pairs", "framework")
+
+c.CourseDirectory.root = str(Path(__file__).resolve().parent / "course")
+
+# Seconds a cell may run during autograding (nbgrader's default: 30). The slowest cells
+# train shared_digits for 5 epochs on 1000 pairs (the pair_accuracy test and the
+# training-curves cell): about 1 s each on an idle 2-core CPU, but 40 s measured on the
+# same CPU shared with other jobs. A timeout would cost a correct notebook its points, so
+# the limit is the autograder's own (python -m autograder --check-timeout, default 120).
+c.Execute.timeout = 120
+
+# Files of course/source/<assignment>/ that autograde must NOT copy over a student's
+# submission: list here any helper file students edit and submit with the notebook
+# (e.g. {"pairs": ["my_layers.py"]}). The assignments are single notebooks, and
+# autograde never replaces a notebook (it restores only its read-only and test cells),
+# so nothing is listed yet.
+c.Autograde.exclude_overwriting = {assignment: [] for assignment in ASSIGNMENTS}

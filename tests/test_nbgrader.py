@@ -1,0 +1,227 @@
+"""The nbgrader notebooks: generated from reference/, current, valid, and graded end to end by nbgrader."""
+
+import csv
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+import nbformat
+import pytest
+import torch
+from nbgrader.nbgraderformat import MetadataValidator
+
+from autograder import exercises, notebooks
+from autograder.__main__ import main
+from autograder.checks import CheckFailure
+from autograder.checks import framework as checks
+from autograder.exercises import BEGIN, REFERENCE, solution_lines, strip_solutions
+from autograder.tasks import TASKS
+
+ROOT = Path(__file__).resolve().parent.parent
+AUTOGRADER = ROOT / "autograder"
+POINTS = re.compile(r"@pytest\.mark\.points\((\d+)\)\s+def (test_\w+)")
+COMPLETE, UNTOUCHED = "complete", "untouched"  # the reference-complete notebook, the release as released
+
+
+def read(project, folder=notebooks.SOURCE):
+    """A project's notebook under ``folder`` (source or release)."""
+    return nbformat.read(folder / project / f"{project}.ipynb", as_version=4)
+
+
+def nbgrader_cells(notebook, key):
+    """The cells whose nbgrader metadata has ``key`` true."""
+    return [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get(key)]
+
+
+def task_points(task):
+    """test name -> points of one task's pytest tests, read from their markers."""
+    source = (AUTOGRADER / f"test_{task.name}.py").read_text()
+    return {name: int(points) for points, name in POINTS.findall(source)}
+
+
+def pytest_points(project):
+    """test name -> points of the autograder's pytest tests of a project."""
+    return {name: points for task in TASKS if task.project == project for name, points in task_points(task).items()}
+
+
+def given(task):
+    """Whether a task's files hold no solution region: its tests grade code that a notebook imports."""
+    return not any(BEGIN in (REFERENCE / task.project / file).read_text() for file in task.files)
+
+
+def given_points(project):
+    """test name -> points of the tests of given tasks, which even an untouched release earns.
+
+    pair_data is one: it checks the pair loader, which students receive complete (in the
+    notebook it is imported from their exercises package).
+    """
+    tasks = [task for task in TASKS if task.project == project and given(task)]
+    return {name: points for task in tasks for name, points in task_points(task).items()}
+
+
+def test_the_notebooks_are_current():
+    assert notebooks.compare() == [], "run: python -m autograder build-notebooks"
+
+
+def test_the_check_command_passes(capsys):
+    assert main(["build-notebooks", "--check"]) == 0
+    assert "up to date" in capsys.readouterr().out
+
+
+def test_a_build_is_byte_identical_and_reports_stale_notebooks(tmp_path):
+    assert sorted(notebooks.build(tmp_path)) == [f"{project}/{project}.ipynb" for project in sorted(notebooks.PROJECTS)]
+    for project in notebooks.PROJECTS:
+        name = f"{project}/{project}.ipynb"
+        assert (tmp_path / name).read_bytes() == (notebooks.SOURCE / name).read_bytes()
+    assert notebooks.build(tmp_path) == []
+    (tmp_path / "pairs" / "pairs.ipynb").write_text("{}")
+    assert notebooks.compare(tmp_path) == ["pairs/pairs.ipynb"]
+
+
+@pytest.mark.parametrize("project", notebooks.PROJECTS)
+def test_a_notebook_is_valid_and_worth_the_pytest_points(project):
+    notebook = read(project)
+    nbformat.validate(notebook)
+    MetadataValidator().validate_nb(notebook)
+    graded = [cell.metadata.nbgrader for cell in nbgrader_cells(notebook, "grade")]
+    assert {metadata.grade_id: metadata.points for metadata in graded} == pytest_points(project)
+    assert sum(metadata.points for metadata in graded) == 50
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert all(cell.outputs == [] and cell.execution_count is None for cell in code)
+
+
+@pytest.mark.parametrize("project", notebooks.PROJECTS)
+def test_every_solution_region_is_in_a_solution_cell(project):
+    notebook = read(project)
+    solution_sources = [cell.source for cell in nbgrader_cells(notebook, "solution")]
+    assert all(BEGIN in source for source in solution_sources)
+    assert not any(BEGIN in cell.source for cell in notebook.cells if cell.source not in solution_sources)
+    expected = [line for path in sorted((REFERENCE / project).glob("*.py"))
+                for _, line in solution_lines(path.read_text())]  # fmt: skip
+    found = [line for source in solution_sources for _, line in solution_lines(source)]
+    assert sorted(found) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    ("outline", "message"),
+    [
+        ("<!-- imports -->\n<!-- grading -->\n<!-- module: nowhere -->", r"reference/pairs/nowhere.py does not exist"),
+        ("<!-- imports -->\n<!-- grading -->\n<!-- modules: models -->", r"outline.md:3: unknown directive"),
+        ("<!-- imports -->\n<!-- grading -->", r"solution regions not inserted: data, models, training"),
+        ("<!-- imports -->\n<!-- module: models -->\n<!-- module: training -->", r"<!-- grading --> must appear"),
+        (
+            "<!-- imports -->\n<!-- grading -->\n<!-- module: data -->\n<!-- module: models -->\n"
+            "<!-- module: training -->\n<!-- tests: models -->",
+            r"must name the tasks of pairs once each, in this order: pair_data, models",
+        ),
+        ("intro\n```python\nx = 1\n", r"outline.md:2: code block never closed"),
+    ],
+)
+def test_a_bad_outline_is_refused_with_a_clear_message(outline, message):
+    with pytest.raises(notebooks.OutlineError, match=message):
+        notebooks.notebook_cells("pairs", outline, "outline.md")
+
+
+class Cheating:
+    """A module whose forward borrows PyTorch's layers."""
+
+    def forward(self, x):
+        return torch.nn.functional.relu(x)
+
+
+@dataclass
+class Record:
+    """A dataclass: its generated methods have no source to scan."""
+
+    values: list
+
+
+def tensor_operations(x):
+    return x.clamp(min=0)
+
+
+def test_the_notebook_source_rule_reads_functions_and_methods_back():
+    namespace = SimpleNamespace(Cheating=Cheating, Record=Record, tensor_operations=tensor_operations)
+    checks.only_tensor_operations(namespace, "Record", "tensor_operations")
+    with pytest.raises(CheckFailure, match=r"obtained: Cheating.forward:2: torch.nn.functional.relu"):
+        checks.only_tensor_operations(namespace, "Record", "Cheating", "tensor_operations")
+
+
+def nbgrader(folder, *arguments):
+    """Run an nbgrader command in ``folder``, this environment's commands first on PATH (nbgrader runs alembic)."""
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    command = [bin_dir / "nbgrader", *arguments]
+    process = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=900)
+    assert process.returncode == 0, process.stdout + process.stderr
+
+
+def round_trip(folder):
+    """Release both assignments, submit them for two students, autograde and export the grades."""
+    course = folder / "course"
+    for project in notebooks.PROJECTS:
+        nbgrader(folder, "generate_assignment", project)
+    for student in (COMPLETE, UNTOUCHED):
+        nbgrader(folder, "db", "student", "add", student)
+    for project in notebooks.PROJECTS:
+        for student, notebooks_folder in ((COMPLETE, course / "source"), (UNTOUCHED, course / "release")):
+            submission = course / "submitted" / student / project
+            submission.mkdir(parents=True)
+            shutil.copy(notebooks_folder / project / f"{project}.ipynb", submission)
+        nbgrader(folder, "autograde", project)
+    nbgrader(folder, "export")
+
+
+def leaked_lines(project, notebook):
+    """Solution lines of the reference that appear in a notebook but nowhere in the reference's scaffold."""
+    sources = [path.read_text() for path in (REFERENCE / project).glob("*.py")]
+    scaffold = {line.strip() for source in sources for line in strip_solutions(source, project).splitlines()}
+    present = {line.strip() for cell in notebook.cells for line in cell.source.splitlines()} - scaffold
+    return [line.strip() for source in sources for _, line in solution_lines(source) if line.strip() in present]
+
+
+def autograded_scores(gradebook):
+    """(student, assignment) -> {test cell: points scored}, read from nbgrader's SQLite gradebook."""
+    query = (
+        "SELECT student.id, assignment.name, base_cell.name, grade.auto_score FROM grade "
+        "JOIN base_cell ON grade.cell_id = base_cell.id "
+        "JOIN submitted_notebook ON grade.notebook_id = submitted_notebook.id "
+        "JOIN submitted_assignment ON submitted_notebook.assignment_id = submitted_assignment.id "
+        "JOIN student ON submitted_assignment.student_id = student.id "
+        "JOIN assignment ON submitted_assignment.assignment_id = assignment.id"
+    )
+    scores = {}
+    with closing(sqlite3.connect(gradebook)) as database:
+        for student, assignment, cell, score in database.execute(query):
+            scores.setdefault((student, assignment), {})[cell] = score
+    return scores
+
+
+@pytest.mark.slow
+def test_the_nbgrader_round_trip(tmp_path, capsys):
+    assert exercises.compare() == ([], []), "the notebooks import the exercises package: run build-exercises"
+    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
+    shutil.copytree(notebooks.SOURCE, tmp_path / "course" / "source")
+    start = time.perf_counter()
+    round_trip(tmp_path)
+    with capsys.disabled():
+        print(f"\nnbgrader round trip, 2 assignments x 2 students: {time.perf_counter() - start:.1f} s")
+
+    with open(tmp_path / "grades.csv", newline="") as file:
+        exported = {(row["student_id"], row["assignment"]): float(row["score"]) for row in csv.DictReader(file)}
+    scores = autograded_scores(tmp_path / "course" / "gradebook.db")
+    for project in notebooks.PROJECTS:
+        assert leaked_lines(project, read(project, tmp_path / "course" / "release")) == []
+        assert scores[COMPLETE, project] == pytest_points(project)
+        assert exported[COMPLETE, project] == 50
+        earned = {cell: score for cell, score in scores[UNTOUCHED, project].items() if score}
+        assert earned == given_points(project)
+        assert exported[UNTOUCHED, project] == sum(given_points(project).values())
