@@ -43,13 +43,14 @@ def epfl_network(activation: type[Module] = Tanh) -> Sequential:
 
 
 def fit(
-    model: Module, data: DiskSets, *, recipe: tuple[Phase, ...] = RECIPE, seed: int = 0, progress: bool = False
+    model: Module, data: DiskSets, *, recipe: tuple[Phase, ...] | None = None, seed: int = 0, progress: bool = False
 ) -> History:
-    """Train ``model`` on ``data`` phase after phase; return the joined history.
+    """Train ``model`` on ``data`` phase after phase (default: ``RECIPE``); return the joined history.
 
     The history's ``validation_accuracy`` is the test accuracy after every epoch,
     recorded for the learning curves only: the reported accuracy is the last one.
     """
+    recipe = recipe or RECIPE
     history = History()
     bar = tqdm(total=sum(phase.epochs for phase in recipe), desc="training", unit="epoch", disable=not progress)
     for number, phase in enumerate(recipe):
@@ -72,7 +73,7 @@ def fit(
     return history
 
 
-def run_seeds(seeds: int, *, recipe: tuple[Phase, ...] = RECIPE, progress: bool = True) -> dict[str, list[float]]:
+def run_seeds(seeds: int, *, recipe: tuple[Phase, ...] | None = None, progress: bool = True) -> dict[str, list[float]]:
     """Train a fresh network on fresh data for each seed 0..seeds-1; return per-seed figures.
 
     Returns:

@@ -53,9 +53,8 @@ class Linear(Module):
     def reset_parameters(self) -> None:
         """Draw the weight and bias from U(-1/sqrt(in_features), 1/sqrt(in_features))."""
         bound = 1 / math.sqrt(self.in_features)
-        self.weight.uniform_(-bound, bound)
-        if self.bias is not None:
-            self.bias.uniform_(-bound, bound)
+        for parameter, _ in self.param():
+            parameter.uniform_(-bound, bound)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         r"""Return :math:`x W^T + b` for ``x`` of shape (N, in_features)."""
@@ -82,9 +81,8 @@ class Linear(Module):
 
     def param(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Return ``[(weight, weight_grad), (bias, bias_grad)]`` (no bias pair without bias)."""
-        if self.bias is None:
-            return [(self.weight, self.weight_grad)]
-        return [(self.weight, self.weight_grad), (self.bias, self.bias_grad)]
+        pairs = [(self.weight, self.weight_grad), (self.bias, self.bias_grad)]
+        return [(parameter, grad) for parameter, grad in pairs if parameter is not None]
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

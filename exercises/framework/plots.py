@@ -32,7 +32,7 @@ def show_disk(input: torch.Tensor, target: torch.Tensor, title: str = "The disk 
 def draw_points(ax, input: torch.Tensor, target: torch.Tensor) -> None:
     """Draw labelled points and the true disk on a unit-square axes."""
     for label, colour in enumerate(CLASS_COLOURS):
-        points = input[target == label].cpu()
+        points = input[target == label].cpu().numpy()
         ax.scatter(points[:, 0], points[:, 1], s=6, color=colour, label=f"label {label}")
     ax.add_patch(Circle((CENTRE, CENTRE), RADIUS, fill=False, color="black", linewidth=1.2))
     ax.set_xlim(0, 1)
@@ -44,7 +44,7 @@ def draw_points(ax, input: torch.Tensor, target: torch.Tensor) -> None:
 
 def show_training(model: Module, history: History, data: DiskSets) -> Figure:
     """Learning curves (loss, test accuracy per epoch) beside the model's decision boundary."""
-    figure = Figure(figsize=(11, 4), layout="constrained")
+    figure = Figure(figsize=(12.5, 4), layout="constrained")
     loss_ax, accuracy_ax, boundary_ax = figure.subplots(1, 3)
     epochs = range(1, len(history.loss) + 1)
     loss_ax.semilogy(epochs, history.loss)
@@ -64,13 +64,13 @@ def draw_boundary(ax, model: Module, data: DiskSets, resolution: int = 300) -> N
     grid = torch.linspace(0, 1, resolution, dtype=data.test_input.dtype)
     points = torch.cartesian_prod(grid, grid)  # (x1, x2) with x2 varying fastest
     predicted = class_labels(model(points)).view(resolution, resolution).T
-    ax.imshow(predicted, origin="lower", extent=(0, 1, 0, 1), cmap="coolwarm", alpha=0.25, vmin=0, vmax=1)
+    ax.imshow(predicted.numpy(), origin="lower", extent=(0, 1, 0, 1), cmap="coolwarm", alpha=0.25, vmin=0, vmax=1)
     draw_points(ax, data.test_input, data.test_target)
     wrong = class_labels(model(data.test_input)) != data.test_target
-    misses = data.test_input[wrong]
+    misses = data.test_input[wrong].numpy()
     ax.scatter(misses[:, 0], misses[:, 1], s=40, facecolors="none", edgecolors="red", label="misclassified")
-    ax.set_title(f"Decision boundary: {int(wrong.sum())} test errors of {len(wrong)}")
-    ax.legend(loc="upper right", fontsize="x-small", framealpha=0.9)
+    ax.set_title(f"Decision boundary ({int(wrong.sum())}/{len(wrong)} test errors)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small")
 
 
 def main(argv: list[str] | None = None) -> None:

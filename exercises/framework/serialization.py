@@ -73,14 +73,18 @@ class PlainUnpickler(pickle.Unpickler):
 
 
 def framework_classes() -> dict[str, type[Module]]:
-    """Return this framework's module classes by name, the only classes ``load`` creates."""
+    """Return this framework's module classes by name, the only classes ``load`` creates.
+
+    They are the subclasses of ``Module`` defined in this package, or beside this
+    function when the framework lives in one module (a notebook).
+    """
     package = __name__.rpartition(".")[0]
     classes: dict[str, type[Module]] = {"Module": Module}
     pending = [Module]
     while pending:
         for subclass in pending.pop().__subclasses__():
             pending.append(subclass)
-            if subclass.__module__.startswith(package + "."):
+            if subclass.__module__ == __name__ or subclass.__module__.startswith(package + "."):
                 classes[subclass.__name__] = subclass
     return classes
 

@@ -82,7 +82,7 @@ def train(
         generator.manual_seed(seed)
     criterion = MSELoss()
     optimizer = SGD(model.param(), lr=lr, momentum=momentum)
-    optimizer.zero_grad()
+    model.zero_grad()  # start from clean gradients
     history = History()
     warned_zero_output = False
     batches = range(0, len(inputs), batch_size)

@@ -1,6 +1,7 @@
-"""Figures of project 1: sample pairs.
+"""Figures of project 1: sample pairs, and test accuracy per epoch over rounds.
 
-Save a figure of sample pairs as PNG with ``python -m reference.pairs.plots OUT.png``.
+Save a figure of sample pairs as PNG with ``python -m reference.pairs.plots OUT.png``;
+``python -m reference.pairs`` draws the accuracy curves of its rounds.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import argparse
 
 import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .data import generate_pair_sets
 
@@ -28,7 +30,7 @@ def show_pairs(input: torch.Tensor, classes: torch.Tensor, target: torch.Tensor,
     for column in range(count):
         for row in range(2):
             ax = axes[row, column]
-            ax.imshow(input[column, row].cpu(), cmap="gray_r", vmin=0, vmax=255)
+            ax.imshow(input[column, row].cpu().numpy(), cmap="gray_r", vmin=0, vmax=255)
             ax.set_xticks([])
             ax.set_yticks([])
         first, second = classes[column].tolist()
@@ -37,6 +39,31 @@ def show_pairs(input: torch.Tensor, classes: torch.Tensor, target: torch.Tensor,
     axes[0, 0].set_ylabel("first")
     axes[1, 0].set_ylabel("second")
     figure.suptitle("Digit pairs: is the first digit <= the second?")
+    return figure
+
+
+def show_accuracy(curves: dict[str, list[list[float]]], title: str) -> Figure:
+    """Plot each model's mean test accuracy per epoch, with a band of one standard deviation.
+
+    Args:
+        curves: model name -> its test accuracies in [0, 1], one list of E epochs per
+            round (R rounds); the band is the standard deviation over rounds (none for
+            a single round).
+        title: the title of the figure.
+    """
+    figure = Figure(figsize=(6.4, 4), layout="constrained")
+    ax = figure.subplots()
+    for name, rounds in curves.items():
+        accuracy = 100 * torch.tensor(rounds)  # (R, E), in percent
+        mean = accuracy.mean(0).numpy()
+        spread = (accuracy.std(0) if len(accuracy) > 1 else torch.zeros(accuracy.shape[1])).numpy()
+        epochs = range(1, len(mean) + 1)
+        ax.plot(epochs, mean, label=name)
+        ax.fill_between(epochs, mean - spread, mean + spread, alpha=0.2)
+    ax.set(title=title, xlabel="epoch", ylabel="test accuracy (%)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
     return figure
 
 
