@@ -49,8 +49,8 @@ def generate_pair_sets(
         n: pairs per set, between 1 and 5000 (1 and 4000 with ``distinct``).
         seed: seed of the draw; the same seed gives identical tensors, ``None``
             draws fresh pairs.
-        distinct: keep only pairs of two different digits (the variant of the
-            original report, in which no pair is a tie).
+        distinct: keep only pairs of two different digits (a variant of the
+            assignment in which no pair is a tie).
         data_dir: a torchvision MNIST root (the folder that contains
             ``MNIST/raw``). Default: ``$MINIPROJECTS_DATA_DIR``, else the kit's
             ``datasets/``. When the files are absent from a folder given here or

@@ -1,6 +1,6 @@
 """Run the round protocol and write its tables, figures and JSON: ``python -m reference.pairs --help``.
 
-Example, the full table of the report (10 rounds of 25 epochs for each of the seven models):
+Example, the full table (10 rounds of 25 epochs for each of the seven models):
 
     python -m reference.pairs --models all --rounds 10 --epochs 25 --out results/pairs --json results/pairs/results.json
 """
