@@ -116,3 +116,42 @@ def test_every_project_has_solution_regions():
         regions = [line for path in (exercises.REFERENCE / project).glob("*.py")
                    for line in path.read_text().splitlines() if line.strip() == BEGIN]  # fmt: skip
         assert len(regions) >= 5, project
+
+
+def restore_solutions(stubbed: str, reference: str) -> str:
+    """Put the reference's solution regions back in place of a stubbed file's stubs, in order."""
+    regions, current = [], None
+    for line in reference.splitlines(keepends=True):
+        if line.strip() == BEGIN:
+            current = [line]
+        elif line.strip() == END:
+            regions.append([*current, line])
+            current = None
+        elif current is not None:
+            current.append(line)
+    lines, restored, region = stubbed.splitlines(keepends=True), [], iter(regions)
+    index = 0
+    while index < len(lines):
+        if lines[index].strip() == exercises.STUB[0] and lines[index + 1].strip() == exercises.STUB[1]:
+            restored += next(region)
+            index += 2
+        else:
+            restored.append(lines[index])
+            index += 1
+    assert next(region, None) is None, "more solution regions than stubs"
+    return "".join(restored)
+
+
+@pytest.mark.slow
+def test_exercises_with_the_solutions_restored_get_every_point(tmp_path):
+    from grading import grade
+
+    solution = tmp_path / "restored"
+    for path in exercises.EXERCISES.rglob("*.py"):
+        target = solution / path.relative_to(exercises.EXERCISES)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        reference = exercises.REFERENCE / path.relative_to(exercises.EXERCISES)
+        target.write_text(restore_solutions(path.read_text(), reference.read_text()))
+        assert target.read_text() == reference.read_text(), path
+    result = grade(solution)
+    assert result.score == result.max_score >= 100, result.output
