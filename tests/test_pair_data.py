@@ -143,6 +143,14 @@ def test_empty_data_dir_falls_back_to_torchvision(tmp_path, monkeypatch):
 
 
 def test_missing_shipped_files_say_how_to_restore(tmp_path, monkeypatch):
-    monkeypatch.setattr(mnist, "SHIPPED_DATA_DIR", tmp_path)
+    monkeypatch.setattr(mnist, "kit_data_dir", lambda: tmp_path)
     with pytest.raises(DatasetError, match=r"is missing\. Restore the kit's copy"):
         generate_pair_sets(5)
+
+
+def test_a_copy_outside_the_kit_finds_the_kit_files_from_the_working_directory(tmp_path, monkeypatch):
+    copy = tmp_path / "student" / "pairs"
+    copy.mkdir(parents=True)
+    monkeypatch.setattr(mnist, "__file__", str(copy / "mnist.py"))
+    monkeypatch.chdir(mnist.SHIPPED_DATA_DIR.parent / "reference")
+    assert mnist.kit_data_dir() == mnist.SHIPPED_DATA_DIR
