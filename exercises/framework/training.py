@@ -94,7 +94,8 @@ def train(
             batch = order[first : first + batch_size]
             # One SGD iteration: forward the batch, compute the loss, backpropagate its
             # gradient through the model, and step (then zero the gradients) once every
-            # `accumulate` batches or at the epoch's last batch.
+            # `accumulate` batches or at the epoch's last batch. Name the model's output
+            # `output` and the loss `loss`: the lines after the block use them.
             # YOUR CODE HERE
             raise NotImplementedError()
             total_loss += loss.item() * len(batch)
