@@ -21,7 +21,7 @@ GUIDE_TEMPLATE = Path(__file__).with_name("student_guide.md")
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
-SKIPPED = ("__pycache__", ".pyc", ".ipynb_checkpoints")
+SKIPPED_FOLDERS = ("__pycache__", ".ipynb_checkpoints")
 DIGEST_FILE = "SOURCE_DIGEST"
 
 
@@ -70,12 +70,15 @@ def solution_lines(source: str) -> list[tuple[int, str]]:
     return lines
 
 
+def mirrored(path: Path, folder: Path) -> bool:
+    """Whether a file below ``folder`` belongs to the package, not to Python's or Jupyter's caches."""
+    relative = path.relative_to(folder)
+    return path.is_file() and path.suffix != ".pyc" and not set(relative.parts) & set(SKIPPED_FOLDERS)
+
+
 def reference_files(reference: Path = REFERENCE) -> list[Path]:
     """Every file of the reference that the exercises mirror, sorted."""
-    return sorted(
-        path for path in reference.rglob("*")
-        if path.is_file() and not any(part in str(path) for part in SKIPPED)
-    )  # fmt: skip
+    return sorted(path for path in reference.rglob("*") if mirrored(path, reference))
 
 
 def expected_exercises(reference: Path = REFERENCE) -> dict[str, str]:
@@ -107,9 +110,7 @@ def compare(exercises: Path = EXERCISES, reference: Path = REFERENCE) -> tuple[l
     """Return the files of ``exercises/`` that are outdated or missing, and those that are extra."""
     expected = expected_exercises(reference)
     present = {
-        path.relative_to(exercises).as_posix()
-        for path in exercises.rglob("*")
-        if path.is_file() and not any(part in str(path) for part in SKIPPED)
+        path.relative_to(exercises).as_posix() for path in exercises.rglob("*") if mirrored(path, exercises)
     } if exercises.is_dir() else set()  # fmt: skip
     outdated = [name for name, text in expected.items()
                 if name not in present or (exercises / name).read_text() != text]  # fmt: skip

@@ -347,8 +347,8 @@ def notebook_cells(project: str, outline: str, name: str) -> list[Cell]:
 
     Raises:
         OutlineError: an unknown directive, a module or task inserted twice or not at
-            all, tasks out of order, two modules defining one name, or a reference
-            module or test file that cannot be rewritten.
+            all, tasks out of order, two modules defining one name, a cell id used
+            twice, or a reference module or test file that cannot be rewritten.
         MarkerError: unbalanced solution markers in a reference module.
     """
     items = parse_outline(outline, name)
@@ -375,6 +375,10 @@ def notebook_cells(project: str, outline: str, name: str) -> list[Cell]:
             task = next(task for task in TASKS if task.name == argument)
             scanned = source_rule_names(task, modules, name) if project in SOURCE_RULE_PROJECTS else []
             cells += task_test_cells(task, tests[argument][1], scanned)
+    ids = [cell.grade_id for cell in cells if cell.grade_id]
+    repeated = sorted({grade_id for grade_id in ids if ids.count(grade_id) > 1})
+    if repeated:
+        raise OutlineError(f"{name}: nbgrader cell ids used twice: {', '.join(repeated)} (rename the cells or tests)")
     return merge_markdown(cells)
 
 

@@ -8,6 +8,7 @@ messages for students, and adds up points per task into a score table (and, with
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 from collections.abc import Iterator
@@ -32,6 +33,10 @@ TIMEOUT_HELP = "fail a test that runs longer than SECONDS (default: 120; 0 disab
 POINTS_KEY = "points"
 TASK_KEY = "task"
 GRADER = pytest.StashKey["Grader"]()
+
+
+class CheckTimeout(BaseException):
+    """A check ran out of time; a BaseException, so that a solution's ``except Exception`` cannot swallow it."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -102,14 +107,31 @@ class Grader:
         return self.forbidden[name]
 
     @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
-        """Stop a test that runs too long (an endless loop in a solution)."""
-        seconds = self.config.getoption("check_timeout")
-        if not seconds or not hasattr(signal, "setitimer"):
+    def pytest_runtest_setup(self, item: pytest.Item) -> Iterator[None]:
+        """Stop a setup that runs too long: importing a solution runs its module-level code.
+
+        pytest records only ``Exception``s raised in a setup (a failed session fixture is
+        then reported for every test that uses it), so here the timeout is a ``CheckFailure``.
+        """
+        with self.time_limit(CheckFailure):
             return (yield)
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
+        """Stop a test that runs too long (an endless loop in a solution)."""
+        with self.time_limit(CheckTimeout):
+            return (yield)
+
+    @contextlib.contextmanager
+    def time_limit(self, timeout: type[BaseException]) -> Iterator[None]:
+        """Raise ``timeout`` in the code that runs when ``--check-timeout`` expires."""
+        seconds = self.config.getoption("check_timeout")
+        if not seconds or not hasattr(signal, "setitimer"):
+            yield
+            return
+
         def expire(signum: int, frame: Any) -> None:
-            raise CheckFailure(
+            raise timeout(
                 f"this check took longer than {seconds:g} s and was stopped\n"
                 f"  hint: look for an endless loop, or a loop over samples that should be one tensor operation"
             )
@@ -117,7 +139,7 @@ class Grader:
         previous = signal.signal(signal.SIGALRM, expire)
         signal.setitimer(signal.ITIMER_REAL, seconds)
         try:
-            return (yield)
+            yield
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
@@ -136,7 +158,7 @@ class Grader:
     def explain(self, excinfo: pytest.ExceptionInfo) -> str | None:
         """A message for the student, or None to keep the traceback (a fault in the autograder)."""
         error = excinfo.value
-        if isinstance(error, CheckFailure | SolutionError):
+        if isinstance(error, CheckFailure | CheckTimeout | SolutionError):
             return str(error)
         frames = [entry for entry in excinfo.traceback if self.in_solution(entry.path)]
         if isinstance(error, NotImplementedError) and frames:
@@ -175,17 +197,21 @@ class Grader:
 
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Record each test's outcome: a failed setup or call loses the test's points."""
+        """Record each test's outcome: its points need a passed call and no failed or skipped phase."""
         properties = dict(report.user_properties)
         if TASK_KEY not in properties:
             return
         result = self.results.setdefault(
             report.nodeid,
-            {"task": properties[TASK_KEY], "points": properties[POINTS_KEY], "passed": True, "output": ""},
+            {"task": properties[TASK_KEY], "points": properties[POINTS_KEY], "passed": False, "output": ""},
         )
-        if report.failed or (report.when == "call" and not report.passed):
+        if report.failed or report.skipped:
+            result["spoiled"] = True
             result["passed"] = False
-            result["output"] = result["output"] or str(report.longrepr)
+            skipped = "the check was skipped, which earns no points: a solution must not skip checks"
+            result["output"] = result["output"] or (skipped if report.skipped else str(report.longrepr))
+        elif report.when == "call" and not result.get("spoiled"):
+            result["passed"] = True
 
     def table(self) -> list[tuple[str, float, float]]:
         """Rows (task, earned, possible) in the course's task order, for tasks that ran."""

@@ -19,16 +19,17 @@ class Task(NamedTuple):
 
 
 TASKS = (
-    Task("pair_data", "pairs", "the pair loader keeps its contract (shapes, dtypes, targets, seeds)", ("data.py",)),
+    Task("pair_data", "pairs", "drawing the pairs: no image twice, targets, distinct digits, the loader's contract",
+         ("data.py",)),
     Task("models", "pairs", "every model's layers and forward: output fields, shapes, parameter budget",
          ("models.py",)),
     Task("weight_sharing", "pairs", "weight sharing present in the shared models and absent elsewhere",
          ("models.py",)),
     Task("auxiliary", "pairs", "the loss combination: auxiliary and digit losses reach their heads",
          ("models.py",)),
-    Task("pair_training", "pairs", "the training step and loop: zeroed gradients, history, same seed same result",
+    Task("pair_training", "pairs", "the training step: zeroed gradients, the model's loss, one step per batch",
          ("training.py",)),
-    Task("pair_accuracy", "pairs", "shared_digits trained by your train reaches >= 85% test accuracy",
+    Task("pair_accuracy", "pairs", "shared_digits, your models and training step, reaches >= 85% test accuracy",
          ("models.py", "training.py")),
     Task("activations", "framework", "ReLU, Tanh, Sigmoid and NoActivation: forward and backward",
          ("activations.py",)),

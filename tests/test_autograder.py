@@ -102,3 +102,33 @@ def test_an_endless_loop_is_stopped(tmp_path):
     result = grade(solution, "-m", "sgd", "--check-timeout", "2")
     assert result.score == 0
     assert "took longer than 2 s" in result.tests[0]["output"]
+
+
+def test_a_solution_that_skips_its_checks_earns_nothing(tmp_path):
+    solution = copy_reference(tmp_path / "student")
+    init = solution / "framework" / "__init__.py"
+    init.write_text('import unittest\n\nraise unittest.SkipTest("no checks today")\n' + init.read_text())
+    result = grade(solution, "-m", "sgd")
+    assert result.score == 0 and result.max_score == 5
+    assert "skipped, which earns no points" in result.tests[0]["output"]
+
+
+def test_requires_grad_as_a_keyword_is_caught_too(tmp_path):
+    solution = copy_reference(tmp_path / "student")
+    linear = solution / "framework" / "linear.py"
+    linear.write_text(linear.read_text().replace(
+        "self.weight = torch.empty(out_features, in_features, dtype=dtype)",
+        "self.weight = torch.empty(out_features, in_features, dtype=dtype, requires_grad=True)",
+    ))  # fmt: skip
+    result = grade(solution, "-m", "linear")
+    assert result.score == 0
+    assert "framework/linear.py" in result.tests[0]["output"] and "requires_grad=" in result.tests[0]["output"]
+
+
+def test_an_endless_loop_at_import_is_stopped(tmp_path):
+    solution = copy_reference(tmp_path / "student")
+    init = solution / "framework" / "__init__.py"
+    init.write_text("while True:\n    pass\n" + init.read_text())
+    result = grade(solution, "-m", "sgd", "--check-timeout", "2")
+    assert result.score == 0
+    assert all("took longer than 2 s" in test["output"] for test in result.tests)

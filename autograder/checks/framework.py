@@ -1,7 +1,8 @@
 """Checks of project 2, the framework. Each takes the solution's framework namespace ``fw``.
 
-Every check runs with autograd disabled (``torch.no_grad()``): the framework must
-compute its gradients itself, so code that relies on autograd fails here.
+Every check runs in ``torch.inference_mode()``, where autograd cannot record anything,
+not even after ``torch.set_grad_enabled(True)``: the framework must compute its
+gradients itself, so code that relies on autograd fails here.
 """
 
 from __future__ import annotations
@@ -30,17 +31,17 @@ CLOSED_FORMS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "NoActivation": lambda s: s,
 }
 AUTOGRAD_HINT = (
-    "the framework must compute gradients itself: these checks run with autograd disabled, "
+    "the framework must compute gradients itself: these checks run in inference mode, "
     "so requires_grad, .backward() on tensors and torch.autograd cannot work"
 )
 
 
 def without_autograd(check: Callable[..., None]) -> Callable[..., None]:
-    """Run a check with autograd disabled globally, as the framework must work that way."""
+    """Run a check in inference mode, where autograd is off, as the framework must work that way."""
 
     @functools.wraps(check)
     def run(*args: Any, **kwargs: Any) -> None:
-        with torch.no_grad():
+        with torch.inference_mode():
             check(*args, **kwargs)
 
     return run
@@ -240,7 +241,7 @@ def linear_parameters(fw: Any) -> None:
     layer = fw.Linear(9, 4)
     pairs = layer.param()
     expect(
-        isinstance(pairs, list) and len(pairs) == 2 and all(len(pair) == 2 for pair in pairs),
+        isinstance(pairs, list | tuple) and len(pairs) == 2 and all(len(pair) == 2 for pair in pairs),
         "Linear(9, 4).param()",
         "a list of two (parameter, gradient) pairs: weight then bias",
         describe(pairs),
@@ -473,35 +474,40 @@ def accuracy_values(fw: Any) -> None:
 
 @without_autograd
 def train_matches_sgd(fw: Any) -> None:
-    """train does exact full-batch SGD with momentum and gradient accumulation on a linear model.
+    """train does exact SGD with momentum and gradient accumulation on a linear model.
 
-    With the batch equal to the whole set (or two halves accumulated), the shuffling
-    order cannot change the gradient, so the result is known in closed form.
+    Each case makes the batch order irrelevant: one batch of the whole set, two halves
+    accumulated (their means add up to twice the mean), or identical samples (every
+    batch has the same mean gradient). So each SGD step, which sums the mean gradients
+    of ``accumulate`` batches (fewer at the end of an epoch), is known in closed form.
     """
-    x = torch.rand(40, 3, generator=generator(), dtype=torch.float64)
-    targets = x @ torch.tensor([[1.0], [-2.0], [0.5]], dtype=torch.float64) + 0.3
-    for batch_size, accumulate in ((40, 1), (20, 2)):
+    varied = torch.rand(40, 3, generator=generator(), dtype=torch.float64)
+    identical = varied[:1].expand(40, 3).clone()
+    cases = ((varied, 40, 1, (1,)), (varied, 20, 2, (2,)), (identical, 10, 3, (3, 1)))  # batches per step
+    for x, batch_size, accumulate, steps in cases:
+        targets = x @ torch.tensor([[1.0], [-2.0], [0.5]], dtype=torch.float64) + 0.3
         torch.manual_seed(0)
         model = fw.Linear(3, 1, dtype=torch.float64)
         weight, bias = model.weight.clone(), model.bias.clone()
         velocity_w, velocity_b = torch.zeros_like(weight), torch.zeros_like(bias)
         for _ in range(5):
-            residual = x @ weight.T + bias - targets
-            scale = 2 / len(x) * (len(x) // batch_size)  # accumulated half-batch means sum to twice the mean
-            velocity_w = 0.5 * velocity_w + scale * residual.T @ x
-            velocity_b = 0.5 * velocity_b + scale * residual.sum(0)
-            weight, bias = weight - 0.1 * velocity_w, bias - 0.1 * velocity_b
+            for batches in steps:
+                residual = x @ weight.T + bias - targets  # the mean gradient of the MSE is 2 r^T x / N
+                velocity_w = 0.5 * velocity_w + batches * 2 / len(x) * residual.T @ x
+                velocity_b = 0.5 * velocity_b + batches * 2 / len(x) * residual.sum(0)
+                weight, bias = weight - 0.1 * velocity_w, bias - 0.1 * velocity_b
         history = fw.train(
             model, x, targets, epochs=5, batch_size=batch_size, lr=0.1, momentum=0.5, accumulate=accumulate, seed=0
         )
         expect(
             torch.allclose(model.weight, weight) and torch.allclose(model.bias, bias),
             f"train(Linear(3, 1), epochs=5, batch_size={batch_size}, accumulate={accumulate}, lr=0.1, "
-            f"momentum=0.5) on 40 samples",
+            f"momentum=0.5) on 40 samples{' (all the same)' if x is identical else ''}",
             f"weight {weight.flatten().tolist()}",
             f"weight {model.weight.flatten().tolist()}",
             "per batch: forward, loss, backward of the loss's gradient through the model; every "
-            "`accumulate` batches: optimizer.step() then zero the gradients (never skip zero_grad)",
+            "`accumulate` batches, and after the last batch of an epoch: optimizer.step() then zero "
+            "the gradients (never skip zero_grad)",
         )
         expect(
             len(history.loss) == 5 and all(math.isfinite(value) for value in history.loss),

@@ -5,7 +5,9 @@ from __future__ import annotations
 import ast
 
 FORBIDDEN_MODULES = ("torch.nn", "torch.autograd", "torch.optim", "torch.func")
-FORBIDDEN_ATTRIBUTES = ("requires_grad", "requires_grad_", "retain_grad", "grad_fn", "enable_grad")
+FORBIDDEN_ATTRIBUTES = (
+    "requires_grad", "requires_grad_", "retain_grad", "grad_fn", "enable_grad", "set_grad_enabled", "inference_mode",
+)  # fmt: skip
 
 
 def forbidden_uses(source: str, filename: str) -> list[str]:
@@ -28,6 +30,8 @@ def forbidden_uses(source: str, filename: str) -> list[str]:
                 used = dotted
             elif node.attr in FORBIDDEN_ATTRIBUTES:
                 used = node.attr
+        elif isinstance(node, ast.keyword) and node.arg in FORBIDDEN_ATTRIBUTES:
+            used = f"{node.arg}="
         if used:
             findings.setdefault(node.lineno, used)
     return [f"{filename}:{line}: {used}" for line, used in sorted(findings.items())]

@@ -15,7 +15,8 @@ class SGD:
     :math:`p \leftarrow p - \eta v`. With :math:`\mu = 0` this is :math:`p \leftarrow p - \eta g`.
 
     Args:
-        parameters: the ``(parameter, gradient)`` pairs, as ``Module.param()`` returns them.
+        parameters: the ``(parameter, gradient)`` pairs, as ``Module.param()`` returns them;
+            a parameter listed twice is updated once.
         lr: learning rate :math:`\eta > 0`.
         momentum: momentum factor :math:`\mu` in [0, 1). Default: 0.
 
@@ -27,7 +28,8 @@ class SGD:
     def __init__(
         self, parameters: Iterable[tuple[torch.Tensor, torch.Tensor]], lr: float, momentum: float = 0.0
     ) -> None:
-        self.parameters = list(parameters)
+        # A module used twice in a network lists its parameters twice: update each once.
+        self.parameters = list({id(parameter): (parameter, grad) for parameter, grad in parameters}.values())
         if not lr > 0:
             raise ValueError(f"SGD: lr must be positive, got {lr!r}")
         if not 0 <= momentum < 1:

@@ -7,6 +7,7 @@ Save a figure of the disk data set as PNG with ``python -m reference.framework.p
 from __future__ import annotations
 
 import argparse
+import math
 
 import torch
 from matplotlib.figure import Figure
@@ -50,8 +51,10 @@ def show_training(model: Module, history: History, data: DiskSets) -> Figure:
     loss_ax.semilogy(epochs, history.loss)
     loss_ax.set(title="Training loss (MSE)", xlabel="epoch")
     if history.validation_accuracy:
-        accuracy_ax.plot(epochs, [100 * value for value in history.validation_accuracy])
-        accuracy_ax.set_ylim(90, 100)
+        accuracy = [100 * value for value in history.validation_accuracy]
+        accuracy_ax.plot(epochs, accuracy)
+        settled = accuracy[len(accuracy) // 10 :]  # past the first tenth of training
+        accuracy_ax.set_ylim(min(90, 5 * math.floor(min(settled) / 5)), 100)
     accuracy_ax.set(title="Test accuracy (%)", xlabel="epoch")
     for ax in (loss_ax, accuracy_ax):
         ax.grid(alpha=0.3)

@@ -10,6 +10,7 @@ creates are this framework's own modules, looked up by name.
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 from typing import Any
@@ -42,7 +43,8 @@ def load(path: str | os.PathLike) -> Module:
 
     Raises:
         ModelFileError: the file names a global (class or function), is not a model
-            file of this framework, or names a class the framework does not have.
+            file of this framework, names a class the framework does not have, or is
+            damaged.
     """
     with open(path, "rb") as file:
         try:
@@ -54,11 +56,14 @@ def load(path: str | os.PathLike) -> Module:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ModelFileError(f"{path} is not a model file of this framework (format {FORMAT!r} expected)")
     try:
-        return decode(data["model"], framework_classes())
+        model = decode(data["model"], framework_classes())
     except ModelFileError:
         raise
-    except (KeyError, TypeError, ValueError, RuntimeError) as error:
-        raise ModelFileError(f"{path} is damaged: {error}") from error
+    except Exception as error:  # a damaged file can break decoding in many ways
+        raise ModelFileError(f"{path} is damaged: {type(error).__name__}: {error}") from error
+    if not isinstance(model, Module):
+        raise ModelFileError(f"{path} holds a {type(model).__name__}, not a model")
+    return model
 
 
 class PlainUnpickler(pickle.Unpickler):
@@ -89,7 +94,7 @@ def framework_classes() -> dict[str, type[Module]]:
     return classes
 
 
-def encode(value: Any) -> tuple:
+def encode(value: Any, memo: dict[int, tuple] | None = None) -> tuple:
     """Encode a module, tensor, container or plain value as nested tagged tuples.
 
     - a module: ``("module", class name, {attribute: encoded value})``, without the
@@ -97,15 +102,43 @@ def encode(value: Any) -> tuple:
     - a tensor: ``("tensor", dtype name, shape, raw bytes)``;
     - a list, tuple or dict: ``("list" | "tuple" | "dict", encoded items)``;
     - None, a bool, int, float or str: ``("value", value)``.
+
+    An object met twice (a layer used twice in a network) is encoded once, in ``memo``,
+    so that pickle stores it once and ``decode`` restores one shared object.
     """
+    memo = {} if memo is None else memo
+    if id(value) not in memo:
+        memo[id(value)] = encode_value(value, memo)
+    return memo[id(value)]
+
+
+def encode_value(value: Any, memo: dict[int, tuple]) -> tuple:
+    """Encode one value as ``encode`` describes; its parts go through ``encode(part, memo)``."""
     # Recurse into attributes and containers; copy each tensor's bytes exactly
-    # (a tensor's bytes: tensor.contiguous().view(torch.uint8).numpy().tobytes()).
+    # (a tensor's bytes: tensor.reshape(-1).view(torch.uint8).numpy().tobytes()).
     # YOUR CODE HERE
     raise NotImplementedError()
 
 
-def decode(item: tuple, classes: dict[str, type[Module]]) -> Any:
-    """Rebuild what ``encode`` encoded, creating modules only from ``classes``."""
+def decode(item: tuple, classes: dict[str, type[Module]], memo: dict[int, Any] | None = None) -> Any:
+    """Rebuild what ``encode`` encoded, creating modules only from ``classes``.
+
+    An entry the file holds once but refers to twice is decoded once, in ``memo``: a
+    shared layer stays shared, and a crafted file cannot make decoding exponential.
+    """
+    memo = {} if memo is None else memo
+    if id(item) not in memo:
+        memo[id(item)] = decode_item(item, classes, memo)
+    return memo[id(item)]
+
+
+def decode_item(item: tuple, classes: dict[str, type[Module]], memo: dict[int, Any]) -> Any:
+    """Rebuild one entry; its parts go through ``decode(part, classes, memo)``.
+
+    Raises:
+        ModelFileError: an unknown tag, module class or dtype, or tensor bytes that do
+            not fill the tensor's shape.
+    """
     # Create a module without calling its constructor (cls.__new__(cls)), then set its
     # attributes; rebuild a tensor with torch.frombuffer(bytearray(data), dtype=...).
     # YOUR CODE HERE

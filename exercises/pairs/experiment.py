@@ -97,7 +97,10 @@ def run_rounds(
         batch_size: pairs per optimisation step.
         device: where to train.
         vectorised: train all rounds at once with ``vectorised.train_rounds``
-            instead of one after the other with ``train``.
+            instead of one after the other with ``train``. Each round keeps its data
+            and initialisation, but the batch order and random layers of all rounds
+            then draw from one generator seeded with ``seed``: a round cannot be rerun
+            alone.
         progress: show progress bars.
 
     Returns:

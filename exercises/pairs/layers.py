@@ -35,7 +35,8 @@ class RandomShift(nn.Module):
     """Translate each image by a random whole number of pixels, in training mode only.
 
     Each image moves by its own offsets ``dy`` and ``dx``, drawn uniformly from
-    ``-pixels..pixels``; pixels that come in from outside the image are zero. In
+    ``-pixels..pixels``; pixels that come in from outside the image are zero, the
+    background of a raw image (so shift before standardising). In
     evaluation mode the layer is the identity. Digits are centred with a blank border,
     so a small shift makes a new, equally plausible image: the augmentation costs no
     labelled data.

@@ -74,7 +74,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the pairs (default: 0)")
     parser.add_argument("--count", type=int, default=8, help="pairs to show (default: 8)")
     args = parser.parse_args(argv)
-    data = generate_pair_sets(max(args.count, 1), seed=args.seed)
+    if args.count < 1:
+        parser.error("--count must be at least 1")
+    data = generate_pair_sets(args.count, seed=args.seed)
     show_pairs(data.train_input, data.train_classes, data.train_target, args.count).savefig(args.out, dpi=120)
     print(f"wrote {args.out}")
 

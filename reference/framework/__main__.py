@@ -33,10 +33,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, metavar="S", help="train S seeds (0..S-1) and summarise them")
     parser.add_argument("--json", metavar="PATH", help="with --seeds: write per-seed results as JSON")
     args = parser.parse_args(argv)
-    if args.json and not args.seeds:
-        parser.error("--json needs --seeds S")
     if args.seeds is not None and args.seeds < 1:
         parser.error("--seeds must be at least 1")
+    if args.json and not args.seeds:
+        parser.error("--json needs --seeds S")
+    if args.seeds and (args.save or args.load or args.plot):
+        parser.error("--seeds trains one network per seed: it does not go with --save, --load or --plot")
     if args.load and args.plot:
         parser.error("--plot draws the training curves, so it cannot be used with --load")
 

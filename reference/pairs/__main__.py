@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from .data import MAX_PAIRS
 from .experiment import COMPARISONS, Rounds, csv_table, markdown_table, run_rounds, to_json
 from .models import MODELS
 from .plots import show_accuracy
@@ -49,13 +50,15 @@ def main(argv: list[str] | None = None) -> int:
         "--vectorised", action="store_true", help="train the rounds of each model all at once (torch.func.vmap)"
     )
     args = parser.parse_args(argv)
-    names = list(MODELS) if args.models == "all" else args.models.split(",")
+    names = list(MODELS) if args.models == "all" else list(dict.fromkeys(n.strip() for n in args.models.split(",")))
     unknown = [name for name in names if name not in MODELS]
     if unknown:
         parser.error(f"unknown model(s) {', '.join(unknown)}: choose from {', '.join(MODELS)} or all")
     for option in ("rounds", "epochs", "batch_size", "pairs"):
         if getattr(args, option) < 1:
             parser.error(f"--{option.replace('_', '-')} must be at least 1")
+    if args.pairs > MAX_PAIRS:
+        parser.error(f"--pairs must be at most {MAX_PAIRS}: the MNIST test split has 10,000 images")
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
 
     settings = {

@@ -70,7 +70,10 @@ class PairModel(nn.Module):
         self.shift = RandomShift(1)
 
     def prepare(self, x: torch.Tensor) -> torch.Tensor:
-        """Check the input, standardise it and, in training mode, shift every image.
+        """Check the input, shift every image in training mode, and standardise it.
+
+        The shift comes first: the pixels it brings in are 0, the background of a raw
+        image, which standardisation then maps with the rest.
 
         Shape:
             - Input: (N, 2, 14, 14), pixel values 0..255.
@@ -84,7 +87,7 @@ class PairModel(nn.Module):
                 f"{type(self).__name__} expects a float tensor of shape (N, 2, 14, 14), "
                 f"got {x.dtype} of shape {tuple(x.shape)}"
             )
-        images = self.shift(self.standardize(x).flatten(0, 1).unsqueeze(1))
+        images = self.standardize(self.shift(x.flatten(0, 1).unsqueeze(1)))
         return images.unflatten(0, (-1, 2))
 
     def features(self, x: torch.Tensor) -> torch.Tensor:

@@ -90,10 +90,47 @@ def test_refuses_a_damaged_model(tmp_path):
     data = pickle.loads(path.read_bytes())
     data["model"][2]["weight"] = ("tensor", "float32", (2, 2), b"\x00" * 3)
     path.write_bytes(pickle.dumps(data))
-    with pytest.raises(fw.ModelFileError, match="damaged"):
+    with pytest.raises(fw.ModelFileError, match="bytes of a tensor of shape"):
         fw.load(path)
 
 
 def test_save_rejects_non_modules(tmp_path):
     with pytest.raises(TypeError, match="expected a Module"):
         fw.save(torch.nn.Linear(2, 2), tmp_path / "model.pkl")
+
+
+def test_a_layer_used_twice_stays_shared(tmp_path):
+    layer = fw.Linear(3, 3)
+    fw.save(fw.Sequential(layer, fw.ReLU(), layer), tmp_path / "model.pkl")
+    loaded = fw.load(tmp_path / "model.pkl")
+    assert loaded[0] is loaded[2]
+
+
+def test_a_file_of_shared_references_decodes_in_linear_time(tmp_path):
+    item = ("value", 0)
+    for _ in range(60):  # 2**60 paths through 60 levels of shared entries
+        item = ("list", [item, item])
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps({"format": "framework-model/1", "model": item}))
+    with pytest.raises(fw.ModelFileError, match="holds a list, not a model"):
+        fw.load(path)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [("value",), ("list",), ("tensor", "float32", (10**12,), b""), ("tensor", "float32", (2,), 10**9),
+     ("module", "Linear", {"weight": ("dict", [1, 2])}), ("value", 3)],
+    ids=["short-value", "short-list", "huge-shape", "int-bytes", "bad-state", "not-a-model"],
+)  # fmt: skip
+def test_damaged_entries_are_model_file_errors(tmp_path, model):
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps({"format": "framework-model/1", "model": model}))
+    with pytest.raises(fw.ModelFileError):
+        fw.load(path)
+
+
+def test_zero_dimensional_tensors_round_trip(tmp_path):
+    layer = fw.Linear(2, 2)
+    layer.scale = torch.tensor(3.5)
+    fw.save(layer, tmp_path / "model.pkl")
+    assert torch.equal(fw.load(tmp_path / "model.pkl").scale, torch.tensor(3.5))

@@ -169,6 +169,13 @@ FRAMEWORK = (
         ("training",),
     ),
     edit(
+        "train: accumulated gradients of an epoch's last batches never applied",
+        "framework/training.py",
+        "if number % accumulate == 0 or number == len(batches):",
+        "if number % accumulate == 0:",
+        ("training",),
+    ),
+    edit(
         "train: ignores gradient accumulation",
         "framework/training.py",
         "if number % accumulate == 0 or number == len(batches):",
@@ -260,6 +267,27 @@ PAIRS = (
         "    optimizer.zero_grad()\n    loss = model.loss(",
         "    loss = model.loss(",
         ("pair_training",),
+    ),
+    edit(
+        "train_step: trains the comparison only, not the model's loss",
+        "pairs/training.py",
+        "    loss = model.loss(model(input), target, classes)",
+        "    loss = torch.nn.functional.cross_entropy(model(input).comparison, target)",
+        ("pair_training",),
+    ),
+    edit(
+        "draw_pairs: equal digits dropped after keeping n pairs",
+        "pairs/data.py",
+        "    if distinct:\n        pairs = pairs[labels[pairs[:, 0]] != labels[pairs[:, 1]]]\n    pairs = pairs[:n]",
+        "    pairs = pairs[:n]\n    if distinct:\n        pairs = pairs[labels[pairs[:, 0]] != labels[pairs[:, 1]]]",
+        ("pair_data",),
+    ),
+    edit(
+        "draw_pairs: images drawn with replacement",
+        "pairs/data.py",
+        "    pairs = order[: len(order) // 2 * 2].view(-1, 2)",
+        "    pairs = torch.randint(len(order), (len(order) // 2, 2), generator=generator)",
+        ("pair_data",),
     ),
     edit(
         "train_step: never steps",
