@@ -511,43 +511,14 @@ def run(command: list[str]) -> bool:
     return completed.returncode == 0
 
 
-def shortened(fraction: float) -> tuple:
-    """Project 2's training recipe with every phase cut to ``fraction`` of its epochs."""
-    from reference.framework.experiment import RECIPE, Phase
-
-    return tuple(Phase(phase.lr, max(1, round(phase.epochs * fraction))) for phase in RECIPE)
-
-
-def quick_framework(folder: Path, seeds: int, fraction: float) -> bool:
-    """Project 2's draft figures: the reference's experiment, every phase shortened; True if it ran."""
-    import torch
-
-    from reference.framework import experiment
-    from reference.framework.data import generate_disk_set
-    from reference.framework.plots import show_training
-
-    recipe = shortened(fraction)
-    print(f"$ (in this process) framework: {seeds} seeds of {sum(p.epochs for p in recipe)} epochs", flush=True)
-    try:
-        data = generate_disk_set(1000, seed=0)
-        torch.manual_seed(0)
-        model = experiment.epfl_network()
-        history = experiment.fit(model, data, recipe=recipe, seed=0)
-        show_training(model, history, data).savefig(folder / "training.png", dpi=120)
-        figures = experiment.run_seeds(seeds, recipe=recipe, progress=False)
-    except Exception as error:  # report it like a failed command and build what exists
-        print(f"error: the framework experiment failed: {error!r}", file=sys.stderr)
-        return False
-    (folder / "seeds.json").write_text(json.dumps(figures, indent=2) + "\n")
-    return True
-
-
 def run_experiments(folder: Path, quick: bool, rounds: int, epochs: int) -> bool:
     """Run the reference's experiments into ``folder``; return whether all succeeded.
 
     Full runs use the kit's own commands; ``quick`` runs fewer rounds, epochs, seeds
     and benchmark repeats. ``build-info.json`` records the sizes for the slides.
     """
+    from reference.framework.experiment import RECIPE, shortened
+
     pairs, framework = folder / "pairs", folder / "framework"
     pairs.mkdir(parents=True, exist_ok=True)
     framework.mkdir(parents=True, exist_ok=True)
@@ -559,18 +530,15 @@ def run_experiments(folder: Path, quick: bool, rounds: int, epochs: int) -> bool
         run([python, "-m", "reference.pairs.plots", str(pairs / "samples.png")]),
         run([python, "-m", "reference.framework.plots", str(framework / "disk.png")]),
     ]  # fmt: skip
-    if quick:
-        ok.append(quick_framework(framework, seeds, fraction))
-    else:
-        framework_cli = [python, "-m", "reference.framework"]
-        ok.append(run([*framework_cli, "--plot", str(framework / "training.png")]))
-        ok.append(run([*framework_cli, "--seeds", str(seeds), "--json", str(framework / "seeds.json")]))
+    framework_cli = [python, "-m", "reference.framework", "--epoch-fraction", str(fraction)]
+    ok.append(run([*framework_cli, "--plot", str(framework / "training.png")]))
+    ok.append(run([*framework_cli, "--seeds", str(seeds), "--json", str(framework / "seeds.json")]))
     benchmark = ROOT / "benchmarks" / "framework_vs_torch.py"
     if benchmark.is_file():
         sizes = ["--repeats", "1", "--epochs", "3"] if quick else []
         ok.append(run([python, str(benchmark), *sizes, "--json", str(framework / "speed.json")]))
     info = {"quick": quick, "pair_rounds": rounds, "pair_epochs": epochs, "framework_seeds": seeds,
-            "framework_epochs": sum(phase.epochs for phase in shortened(fraction))}  # fmt: skip
+            "framework_epochs": sum(phase.epochs for phase in shortened(RECIPE, fraction))}  # fmt: skip
     (folder / BUILD_INFO).write_text(json.dumps(info, indent=2) + "\n")
     return all(ok)
 

@@ -77,23 +77,36 @@ def check_module_gradients(name: str, module: Any, x: torch.Tensor) -> None:
         describe(grad_input),
         "return dLoss/dinput; its shape is the shape of forward's input",
     )
-    error = relative_error(grad_input, numeric_gradient(loss, x))
-    expect(
-        error < GRADIENT_TOLERANCE,
-        f"{name}.backward: gradient with respect to the input, against central differences (float64)",
-        f"relative error < {GRADIENT_TOLERANCE:g}",
-        f"relative error {error:.3g}",
-        "apply the chain rule: dL/dinput = dL/doutput times the derivative of forward",
+    expect_gradients(
+        f"{name}.backward",
+        loss,
+        [(x, grad_input), *((parameter, grad) for parameter, grad in module.param())],
+        input_hint="apply the chain rule: dL/dinput = dL/doutput times the derivative of forward",
+        parameter_hint="accumulate dL/dW = grad_output^T x and dL/db = grad_output summed over the batch",
     )
-    for index, (parameter, grad) in enumerate(module.param()):
-        error = relative_error(grad, numeric_gradient(loss, parameter))
+
+
+def expect_gradients(
+    name: str,
+    loss: Callable[[], torch.Tensor],
+    pairs: list[tuple[torch.Tensor, torch.Tensor]],
+    *,
+    input_hint: str,
+    parameter_hint: str,
+) -> None:
+    """Compare analytic gradients with central differences of ``loss``.
+
+    ``pairs`` holds ``(tensor, its analytic gradient)``: the input first, then the parameters.
+    """
+    for index, (tensor, analytic) in enumerate(pairs):
+        error = relative_error(analytic, numeric_gradient(loss, tensor))
+        what = "the input" if index == 0 else f"parameter {index - 1} ({describe(tensor)})"
         expect(
             error < GRADIENT_TOLERANCE,
-            f"{name}.backward: gradient of parameter {index} ({describe(parameter)}) against central "
-            f"differences (float64)",
+            f"{name}: gradient with respect to {what}, against central differences (float64)",
             f"relative error < {GRADIENT_TOLERANCE:g}",
             f"relative error {error:.3g}",
-            "accumulate dL/dW = grad_output^T x and dL/db = grad_output summed over the batch",
+            input_hint if index == 0 else parameter_hint,
         )
 
 
@@ -338,25 +351,14 @@ def check_network_gradients(fw: Any, activation: str) -> None:
     net.zero_grad()
     loss()
     grad_input = net.backward(criterion.backward())
-    name = f"the 2-25-25-25-2 network with {activation} and MSELoss"
-    error = relative_error(grad_input, numeric_gradient(loss, x))
-    expect(
-        error < GRADIENT_TOLERANCE,
-        f"{name}: gradient with respect to the input, against central differences",
-        f"relative error < {GRADIENT_TOLERANCE:g}",
-        f"relative error {error:.3g}",
-        "Sequential.backward must call each module's backward in reverse order, "
+    expect_gradients(
+        f"the 2-25-25-25-2 network with {activation} and MSELoss",
+        loss,
+        [(x, grad_input), *((parameter, grad) for parameter, grad in net.param())],
+        input_hint="Sequential.backward must call each module's backward in reverse order, "
         "feeding each one the gradient the next one returned",
+        parameter_hint="check the backward of every module on the way: Linear, the activation, MSELoss",
     )
-    for index, (parameter, grad) in enumerate(net.param()):
-        error = relative_error(grad, numeric_gradient(loss, parameter))
-        expect(
-            error < GRADIENT_TOLERANCE,
-            f"{name}: gradient of parameter {index} ({describe(parameter)})",
-            f"relative error < {GRADIENT_TOLERANCE:g}",
-            f"relative error {error:.3g}",
-            "check the backward of every module on the way: Linear, the activation, MSELoss",
-        )
 
 
 # Loss -------------------------------------------------------------------------------------------

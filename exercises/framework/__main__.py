@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from .data import generate_disk_set
-from .experiment import BATCH_SIZE, MOMENTUM, RECIPE, epfl_network, fit, run_seeds
+from .experiment import BATCH_SIZE, MOMENTUM, RECIPE, Phase, epfl_network, fit, run_seeds, shortened
 from .plots import show_training
 from .serialization import ModelFileError, load, save
 from .training import accuracy
@@ -32,7 +32,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plot", metavar="PATH", help="write learning curves and decision boundary as PNG")
     parser.add_argument("--seeds", type=int, metavar="S", help="train S seeds (0..S-1) and summarise them")
     parser.add_argument("--json", metavar="PATH", help="with --seeds: write per-seed results as JSON")
+    parser.add_argument(
+        "--epoch-fraction", type=float, default=1.0, metavar="F",
+        help="train each phase of the recipe for this fraction of its epochs, for drafts (default: 1)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    if not 0 < args.epoch_fraction <= 1:
+        parser.error("--epoch-fraction must be in (0, 1]")
+    recipe = shortened(RECIPE, args.epoch_fraction)
     if args.seeds is not None and args.seeds < 1:
         parser.error("--seeds must be at least 1")
     if args.json and not args.seeds:
@@ -43,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--plot draws the training curves, so it cannot be used with --load")
 
     if args.seeds:
-        return summarise_seeds(args.seeds, args.json)
+        return summarise_seeds(args.seeds, args.json, recipe)
 
     data = generate_disk_set(1000, seed=args.seed)
     if args.load:
@@ -56,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         torch.manual_seed(args.seed)
         model = epfl_network()
-        history = fit(model, data, seed=args.seed, progress=True)
+        history = fit(model, data, recipe=recipe, seed=args.seed, progress=True)
         print(f"trained in {sum(history.seconds):.1f} s")
         if args.plot:
             show_training(model, history, data).savefig(args.plot, dpi=120)
@@ -70,9 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def summarise_seeds(seeds: int, json_path: str | None) -> int:
-    """Train ``seeds`` seeds, print mean, std and min, and optionally write the JSON."""
-    results = run_seeds(seeds)
+def summarise_seeds(seeds: int, json_path: str | None, recipe: tuple[Phase, ...]) -> int:
+    """Train ``seeds`` seeds with ``recipe``, print mean, std and min, and optionally write the JSON."""
+    results = run_seeds(seeds, recipe=recipe)
     for name in ("test_accuracy", "train_accuracy"):
         values = [100 * value for value in results[name]]
         spread = statistics.stdev(values) if len(values) > 1 else 0.0

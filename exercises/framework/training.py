@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import torch
 from tqdm.auto import tqdm
 
+from .data import seeded_generator
 from .loss import MSELoss
 from .module import Module
 from .optim import SGD
@@ -75,11 +76,7 @@ def train(
     if len(inputs) != len(targets):
         raise ValueError(f"train: {len(inputs)} inputs but {len(targets)} targets")
     targets = regression_targets(model, inputs, targets)
-    generator = torch.Generator()
-    if seed is None:
-        generator.seed()
-    else:
-        generator.manual_seed(seed)
+    generator = seeded_generator(seed)
     criterion = MSELoss()
     optimizer = SGD(model.param(), lr=lr, momentum=momentum)
     model.zero_grad()  # start from clean gradients

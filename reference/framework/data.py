@@ -47,14 +47,20 @@ def generate_disk_set(n: int = 1000, *, seed: int | None = None) -> DiskSets:
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
+    generator = seeded_generator(seed)
+    train_input = torch.rand(n, 2, generator=generator)
+    test_input = torch.rand(n, 2, generator=generator)
+    return DiskSets(train_input, disk_label(train_input), test_input, disk_label(test_input))
+
+
+def seeded_generator(seed: int | None) -> torch.Generator:
+    """A random generator seeded with ``seed``, or with fresh randomness when ``seed`` is None."""
     generator = torch.Generator()
     if seed is None:
         generator.seed()
     else:
         generator.manual_seed(seed)
-    train_input = torch.rand(n, 2, generator=generator)
-    test_input = torch.rand(n, 2, generator=generator)
-    return DiskSets(train_input, disk_label(train_input), test_input, disk_label(test_input))
+    return generator
 
 
 def disk_label(points: torch.Tensor) -> torch.Tensor:

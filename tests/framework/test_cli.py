@@ -4,19 +4,14 @@ import json
 
 import pytest
 
-from reference.framework import experiment
 from reference.framework.__main__ import main
 
-
-@pytest.fixture
-def short_recipe(monkeypatch):
-    """A two-phase recipe of a few epochs, so the command line runs in a second."""
-    monkeypatch.setattr(experiment, "RECIPE", (experiment.Phase(lr=0.1, epochs=5), experiment.Phase(lr=0.02, epochs=5)))
+SHORT = ["--epoch-fraction", "0.01"]  # 12 epochs instead of 1200: the command line runs in a second
 
 
-def test_train_save_plot_then_load(tmp_path, capsys, short_recipe):
+def test_train_save_plot_then_load(tmp_path, capsys):
     model, plot = tmp_path / "model.pkl", tmp_path / "training.png"
-    assert main(["--save", str(model), "--plot", str(plot)]) == 0
+    assert main(["--save", str(model), "--plot", str(plot), *SHORT]) == 0
     trained = capsys.readouterr().out
     assert model.is_file() and plot.stat().st_size > 10_000
     assert main(["--load", str(model)]) == 0
@@ -24,9 +19,9 @@ def test_train_save_plot_then_load(tmp_path, capsys, short_recipe):
     assert trained.splitlines()[-2] == loaded.splitlines()[-1]  # the same train and test errors
 
 
-def test_seeds_write_json(tmp_path, short_recipe):
+def test_seeds_write_json(tmp_path):
     path = tmp_path / "seeds.json"
-    assert main(["--seeds", "2", "--json", str(path)]) == 0
+    assert main(["--seeds", "2", "--json", str(path), *SHORT]) == 0
     results = json.loads(path.read_text())
     assert set(results) == {"test_accuracy", "train_accuracy", "seconds"}
     assert all(len(values) == 2 for values in results.values())
@@ -42,3 +37,9 @@ def test_load_reports_a_bad_file(tmp_path, capsys):
 def test_json_needs_seeds():
     with pytest.raises(SystemExit):
         main(["--json", "x.json"])
+
+
+@pytest.mark.parametrize("fraction", ["0", "1.5"])
+def test_epoch_fraction_must_be_a_fraction(fraction):
+    with pytest.raises(SystemExit):
+        main(["--epoch-fraction", fraction])
