@@ -1,21 +1,25 @@
 """Build the lecture decks as self-contained HTML: ``python slides/build.py --help``.
 
-Each deck is a Markdown file in ``slides/decks/`` whose slides are separated by a line
-``---``; its first heading is its title. The build writes one HTML file per deck, and
+Each deck is a Markdown file in ``slides/decks/``, parsed by markdown-it-py; a thematic
+break (a line ``---``) starts a new slide, and the deck's first heading is its title. The
+pages are filled from the Jinja2 templates in ``slides/engine/`` and written, with
 ``index.html``, into ``slides/_build/``. Everything a deck shows is inside its file: the
-style and the navigation script inlined, figures as ``data:`` URIs, mathematics as
-MathML (rendered by the browser, no script or font to fetch), so it opens offline.
+style and the navigation script inlined, figures as ``data:`` URIs, mathematics as MathML
+(rendered by the browser, no script or font to fetch), so it opens offline.
 
-Beyond Markdown, a deck may use:
+Beyond CommonMark and its tables, a deck may use:
 
-- ``$...$`` and ``$$...$$``: LaTeX mathematics, converted to MathML at build time.
+- ``$...$`` and ``$$...$$``: LaTeX mathematics (mdit-py-plugins' dollarmath), converted to
+  MathML by latex2mathml at build time.
 - ``{{ name arguments }}``: a directive that reads the experiments' output from the
   results folder (``slides/results/`` by default); ``DIRECTIVES`` lists them.
 - ``<!-- class: NAME -->`` as a slide's first line: CSS classes for that slide.
+- ``{.NAME}`` on the line before a block: a CSS class for that block (``caption``, ``note``...).
+- ``::: NAME`` ... ``:::`` around blocks: a ``<div class="NAME">``, for ``columns`` (of
+  ``column`` blocks) and ``box``.
 
-Figures and numbers come from the reference's experiments. ``--rerun`` runs them all
-again into ``slides/results/``; ``--quick`` runs them with few rounds and epochs into
-``slides/_build/quick-results/`` and builds a draft from there.
+``--rerun`` and ``--quick`` first run ``slides/experiments.py``, which runs the reference's
+experiments; the build itself only reads their output.
 """
 
 from __future__ import annotations
@@ -24,21 +28,29 @@ import argparse
 import base64
 import html
 import inspect
+import itertools
 import json
 import math
-import os
 import re
 import shutil
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import markdown
+import jinja2
 from latex2mathml.converter import convert as latex_to_mathml
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
+from mdit_py_plugins.attrs import attrs_block_plugin
+from mdit_py_plugins.container import container_plugin
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.substitution import substitution_plugin
 
 SLIDES = Path(__file__).resolve().parent
 ROOT = SLIDES.parent
@@ -47,12 +59,14 @@ DECK_SOURCES = SLIDES / "decks"
 ENGINE = SLIDES / "engine"
 RESULTS = SLIDES / "results"
 OUT = SLIDES / "_build"
-BUILD_INFO = "build-info.json"  # written next to the results by --rerun and --quick
+EXPERIMENTS = SLIDES / "experiments.py"
+BUILD_INFO = "build-info.json"  # written next to the results by slides/experiments.py
 OPTIONAL = {"framework/speed.json"}  # a slide says how to measure it when it is absent
-MARKDOWN_EXTENSIONS = ["fenced_code", "tables", "md_in_html", "attr_list", "sane_lists"]
+CONTAINERS = ("columns", "column", "box")  # ::: NAME blocks
+SLIDE_CLASS = re.compile(r"<!--\s*class:\s*(?P<classes>[\w\s-]+?)\s*-->")
 
 # slides/build.py runs as a script: make the kit's packages importable for the
-# directives that read its configuration and for the quick framework runs.
+# directives that read its configuration.
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -323,21 +337,7 @@ DIRECTIVES: dict[str, Callable[..., str]] = {
 }
 
 
-# ---------------------------------------------------------------- slides
-
-
-# What Markdown must not see: code (left as it is), mathematics and directives. The
-# latter two are swapped for placeholders, converted, and put back after Markdown.
-SPECIAL = re.compile(
-    r"(?P<fence>^```.*?^```[ \t]*$)"
-    r"|(?P<code>`[^`\n]+`)"
-    r"|\$\$(?P<display>.+?)\$\$"
-    r"|(?<![\\$\w])\$(?P<inline>[^\s$](?:[^$\n]*?[^\s\\$])?)\$(?P<after>[.,;:!?)]*)"
-    r"|\{\{(?P<directive>.+?)\}\}",
-    re.MULTILINE | re.DOTALL,
-)
-PLACEHOLDER = "\ue000{}\ue001"  # private-use characters, which Markdown leaves alone
-SLIDE_CLASS = re.compile(r"\A\s*<!--\s*class:\s*(?P<classes>[\w\s-]+?)\s*-->\s*")
+# ---------------------------------------------------------------- Markdown
 
 
 def mathml(tex: str, display: bool) -> str:
@@ -352,102 +352,127 @@ def mathml(tex: str, display: bool) -> str:
     return element
 
 
-def directive(text: str, results: Results) -> str:
-    """Run the directive written ``{{ text }}``."""
+def run_directive(text: str, results: Results) -> str:
+    """Run the directive written ``{{ text }}`` and return its HTML."""
     name, *arguments = text.split()
     if name not in DIRECTIVES:
-        raise BuildError(f"unknown directive {{{{ {text.strip()} }}}}; known: {', '.join(DIRECTIVES)}")
+        raise BuildError(f"unknown directive {{{{ {text} }}}}; known: {', '.join(DIRECTIVES)}")
     function = DIRECTIVES[name]
     try:
         inspect.signature(function).bind(results, *arguments)
     except TypeError:
-        raise BuildError(f"{{{{ {text.strip()} }}}}: wrong arguments; {function.__doc__.splitlines()[0]}") from None
+        raise BuildError(f"{{{{ {text} }}}}: wrong arguments; {function.__doc__.splitlines()[0]}") from None
     try:
         return function(results, *arguments)
     except (KeyError, TypeError, ValueError) as error:  # a results file in another format than documented
-        raise BuildError(
-            f"{{{{ {text.strip()} }}}}: a results file is not in the documented format: {error!r}"
-        ) from error
+        raise BuildError(f"{{{{ {text} }}}}: a results file is not in the documented format: {error!r}") from error
 
 
-def render_slide(source: str, results: Results) -> tuple[str, str]:
-    """Return the HTML of one slide's Markdown ``source`` and its extra CSS classes."""
-    classes = ""
-    match = SLIDE_CLASS.match(source)
-    if match:
-        classes, source = match["classes"], source[match.end() :]
-    parts: list[str] = []
+def punctuation_with_math(state: StateCore) -> None:
+    """Move the punctuation right after inline mathematics into its token, so no line break separates them."""
+    for block in state.tokens:
+        for formula, after in itertools.pairwise(block.children or []):
+            if formula.type == "math_inline" and after.type == "text":
+                rest = after.content.lstrip(".,;:!?)")
+                formula.meta["after"], after.content = after.content[: len(after.content) - len(rest)], rest
 
-    def protect(match: re.Match) -> str:
-        if match["fence"] or match["code"]:
-            return match[0]
-        if match["display"] is not None:
-            parts.append(mathml(match["display"], display=True))
-        elif match["inline"] is not None:  # kept on one line with the punctuation after it
-            parts.append(f'<span class="nobreak">{mathml(match["inline"], display=False)}{match["after"]}</span>')
-        else:
-            parts.append(directive(match["directive"], results))
-        return PLACEHOLDER.format(len(parts) - 1)
 
-    text = SPECIAL.sub(protect, source).replace(r"\$", "&#36;")
-    body = markdown.markdown(text, extensions=MARKDOWN_EXTENSIONS)
-    for index, part in enumerate(parts):
-        token = PLACEHOLDER.format(index)
-        body = body.replace(f"<p>{token}</p>", part).replace(token, part)
-    return body, classes
+def render_rules() -> dict[str, Callable[[Sequence[Token], int, dict], str]]:
+    """How the tokens that are not plain Markdown become HTML: mathematics, directives and text."""
+    return {
+        "math_inline": lambda tokens, i, env: (
+            f'<span class="nobreak">{mathml(tokens[i].content, False)}{escapeHtml(tokens[i].meta.get("after", ""))}'
+            "</span>"
+        ),
+        "math_block": lambda tokens, i, env: mathml(tokens[i].content, True) + "\n",
+        "substitution_inline": lambda tokens, i, env: run_directive(tokens[i].content, env["results"]),
+        "substitution_block": lambda tokens, i, env: run_directive(tokens[i].content, env["results"]) + "\n",
+        # a dollar left in the text is written as an entity: a leftover $...$ in a page is an error
+        "text": lambda tokens, i, env: escapeHtml(tokens[i].content).replace("$", "&#36;"),
+    }
+
+
+def markdown_parser() -> MarkdownIt:
+    """CommonMark with raw HTML and tables, plus mathematics, directives, block classes and containers."""
+    md = MarkdownIt("commonmark", {"html": True}).enable("table")
+    md.use(dollarmath_plugin, allow_space=False, allow_digits=False)
+    md.use(substitution_plugin)  # {{ ... }}: tokens substitution_inline and substitution_block
+    md.use(attrs_block_plugin)
+    for name in CONTAINERS:
+        md.use(container_plugin, name)
+    md.core.ruler.push("punctuation_with_math", punctuation_with_math)
+    for name, rule in render_rules().items():
+        md.add_render_rule(name, lambda self, tokens, i, options, env, rule=rule: rule(tokens, i, env))
+    return md
+
+
+MARKDOWN = markdown_parser()
+
+
+# ---------------------------------------------------------------- decks
+
+
+@dataclass
+class Slide:
+    """One slide: its HTML and its CSS classes."""
+
+    html: str
+    classes: list[str]
 
 
 @dataclass
 class Deck:
-    """A built deck: its name, title, and the HTML of each slide."""
+    """A built deck: its name, title and slides."""
 
     name: str
     title: str
-    slides: list[str]
+    slides: list[Slide]
 
 
-def split_slides(source: str) -> list[str]:
-    """Split a deck's Markdown at lines that are exactly ``---``, outside fenced code."""
-    slides, current, fenced = [], [], False
-    for line in source.splitlines():
-        if line.startswith("```"):
-            fenced = not fenced
-        if line.strip() == "---" and not fenced:
-            slides.append("\n".join(current))
-            current = []
-        else:
-            current.append(line)
-    slides.append("\n".join(current))
-    return [slide for slide in slides if slide.strip()]
+def split_slides(tokens: list[Token]) -> list[list[Token]]:
+    """Split a deck's tokens at its top-level thematic breaks (``---``), dropping empty slides."""
+    groups = itertools.groupby(tokens, lambda token: token.type == "hr" and token.level == 0)
+    return [list(slide) for is_break, slide in groups if not is_break]
 
 
-def build_deck(name: str, results: Results, draft: str = "") -> Deck:
-    """Render deck ``name`` from ``slides/decks/NAME.md`` with ``results``."""
-    sources = split_slides((DECK_SOURCES / f"{name}.md").read_text(encoding="utf-8"))
-    heading = re.search(r"^#\s+(.+)$", sources[0], re.MULTILINE)
-    title = re.sub(r"[*_`$]", "", heading[1]).strip() if heading else name
+def render_slide(tokens: list[Token], results: Results) -> Slide:
+    """Render one slide's tokens; a leading ``<!-- class: NAME -->`` gives its classes."""
+    classes: list[str] = []
+    if tokens[0].type == "html_block" and (match := SLIDE_CLASS.fullmatch(tokens[0].content.strip())):
+        classes, tokens = match["classes"].split(), tokens[1:]
+    return Slide(MARKDOWN.renderer.render(tokens, MARKDOWN.options, {"results": results}), classes)
+
+
+def render(source: str, results: Results) -> list[Slide]:
+    """Render a deck's Markdown ``source`` into slides; mistakes raise a BuildError naming the slide."""
     slides = []
-    for number, source in enumerate(sources, start=1):
+    for number, tokens in enumerate(split_slides(MARKDOWN.parse(source)), start=1):
         try:
-            body, classes = render_slide(source, results)
+            slides.append(render_slide(tokens, results))
         except BuildError as error:
-            raise BuildError(f"slides/decks/{name}.md, slide {number}: {error}") from None
-        if number == 1:
-            classes = f"title {classes}"
-        badge = f'<div class="draft">{html.escape(draft)}</div>' if draft else ""
-        footer = f"<footer><span>{html.escape(title)}</span><span>{number} / {len(sources)}</span></footer>"
-        slides.append(
-            f'<section class="slide {classes.strip()}" id="slide-{number}" aria-label="slide {number}">\n'
-            f"{body}\n{badge}{footer}\n</section>"
-        )
-    return Deck(name, title, slides)
+            line = tokens[0].map[0] + 1 if tokens[0].map else "?"
+            raise BuildError(f"slide {number} (from line {line}): {error}") from None
+    return slides
 
 
-def fill(template: str, **values: str) -> str:
-    """Replace each ``{{NAME}}`` of an engine template by its value."""
-    for key, value in values.items():
-        template = template.replace(f"{{{{{key}}}}}", value)
-    return template
+def deck_title(source: str) -> str:
+    """The plain text of the deck's first heading."""
+    tokens = MARKDOWN.parse(source)
+    for heading, inline in itertools.pairwise(tokens):
+        if heading.type == "heading_open":
+            return "".join(child.content for child in inline.children or [] if child.type in ("text", "code_inline"))
+    return ""
+
+
+def build_deck(name: str, results: Results) -> Deck:
+    """Render deck ``name`` from ``slides/decks/NAME.md`` with ``results``."""
+    source = (DECK_SOURCES / f"{name}.md").read_text(encoding="utf-8")
+    try:
+        slides = render(source, results)
+    except BuildError as error:
+        raise BuildError(f"slides/decks/{name}.md, {error}") from None
+    slides[0].classes.insert(0, "title")
+    return Deck(name, deck_title(source) or name, slides)
 
 
 def draft_label(results: Results) -> str:
@@ -464,24 +489,22 @@ def draft_label(results: Results) -> str:
 def build(results_folder: Path, out: Path) -> tuple[list[Deck], set[str]]:
     """Write every deck and the index into ``out``; return the decks and the missing results."""
     results = Results(results_folder)
-    draft = draft_label(results)
-    style = (ENGINE / "slides.css").read_text(encoding="utf-8")
-    script = (ENGINE / "slides.js").read_text(encoding="utf-8")
-    out.mkdir(parents=True, exist_ok=True)
-    decks = [build_deck(name, results, draft) for name in DECKS]
-    for deck in decks:
-        page = fill(
-            (ENGINE / "deck.html").read_text(encoding="utf-8"),
-            TITLE=html.escape(deck.title), STYLE=style, SCRIPT=script, SLIDES="\n".join(deck.slides),
-        )  # fmt: skip
-        (out / f"{deck.name}.html").write_text(page, encoding="utf-8")
-    items = "\n".join(
-        f'<li><a href="{deck.name}.html">{html.escape(deck.title)}</a> <span>{len(deck.slides)} slides</span></li>'
-        for deck in decks
+    templates = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(ENGINE), autoescape=True, undefined=jinja2.StrictUndefined
     )
-    source = f"draft results from {results_folder.name}/" if draft else "the experiments' results"
-    index = fill((ENGINE / "index.html").read_text(encoding="utf-8"), STYLE=style, DECKS=items, SOURCE=source)
-    (out / "index.html").write_text(index, encoding="utf-8")
+    page = {
+        "style": (ENGINE / "slides.css").read_text(encoding="utf-8"),
+        "script": (ENGINE / "slides.js").read_text(encoding="utf-8"),
+        "draft": draft_label(results),
+    }
+    decks = [build_deck(name, results) for name in DECKS]
+    out.mkdir(parents=True, exist_ok=True)
+    for deck in decks:
+        text = templates.get_template("deck.html").render(deck=deck, **page)
+        (out / f"{deck.name}.html").write_text(text, encoding="utf-8")
+    source = f"draft results from {results_folder.name}/" if page["draft"] else "the experiments' results"
+    text = templates.get_template("index.html").render(decks=decks, source=source, **page)
+    (out / "index.html").write_text(text, encoding="utf-8")
     results.missing -= OPTIONAL
     required = sorted(results.missing)
     if required:
@@ -498,51 +521,6 @@ def required_results() -> set[str]:
     return results.used - OPTIONAL
 
 
-# ---------------------------------------------------------------- experiments
-
-
-def run(command: list[str]) -> bool:
-    """Run one experiment command from the kit's root; return whether it succeeded."""
-    print("$", " ".join(command), flush=True)
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    completed = subprocess.run(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": path}, check=False)
-    if completed.returncode != 0:
-        print(f"error: the command above failed (exit status {completed.returncode})", file=sys.stderr)
-    return completed.returncode == 0
-
-
-def run_experiments(folder: Path, quick: bool, rounds: int, epochs: int) -> bool:
-    """Run the reference's experiments into ``folder``; return whether all succeeded.
-
-    Full runs use the kit's own commands; ``quick`` runs fewer rounds, epochs, seeds
-    and benchmark repeats. ``build-info.json`` records the sizes for the slides.
-    """
-    from reference.framework.experiment import RECIPE, shortened
-
-    pairs, framework = folder / "pairs", folder / "framework"
-    pairs.mkdir(parents=True, exist_ok=True)
-    framework.mkdir(parents=True, exist_ok=True)
-    python = sys.executable
-    seeds, fraction = (3, 1 / 6) if quick else (10, 1.0)
-    ok = [
-        run([python, "-m", "reference.pairs", "--models", "all", "--rounds", str(rounds), "--epochs", str(epochs),
-             "--out", str(pairs), "--json", str(pairs / "results.json")]),
-        run([python, "-m", "reference.pairs.plots", str(pairs / "samples.png")]),
-        run([python, "-m", "reference.framework.plots", str(framework / "disk.png")]),
-    ]  # fmt: skip
-    framework_cli = [python, "-m", "reference.framework", "--epoch-fraction", str(fraction)]
-    ok.append(run([*framework_cli, "--plot", str(framework / "training.png")]))
-    ok.append(run([*framework_cli, "--seeds", str(seeds), "--json", str(framework / "seeds.json")]))
-    benchmark = ROOT / "benchmarks" / "framework_vs_torch.py"
-    if benchmark.is_file():
-        sizes = ["--repeats", "1", "--epochs", "3"] if quick else []
-        ok.append(run([python, str(benchmark), *sizes, "--json", str(framework / "speed.json")]))
-    info = {"quick": quick, "pair_rounds": rounds, "pair_epochs": epochs, "framework_seeds": seeds,
-            "framework_epochs": sum(phase.epochs for phase in shortened(RECIPE, fraction))}  # fmt: skip
-    (folder / BUILD_INFO).write_text(json.dumps(info, indent=2) + "\n")
-    return all(ok)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line, run the experiments if asked, build the decks; return the exit status."""
     parser = argparse.ArgumentParser(
@@ -553,10 +531,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT, metavar="DIR", help="where to write the decks "
                         "(default: slides/_build)")  # fmt: skip
     modes = parser.add_mutually_exclusive_group()
-    modes.add_argument("--rerun", action="store_true", help="run the reference's experiments again (full "
-                       "rounds) into the results folder first; takes tens of minutes")  # fmt: skip
-    modes.add_argument("--quick", action="store_true", help="run the experiments with few rounds and epochs "
-                       "into OUT/quick-results and build a draft from them; a few minutes")  # fmt: skip
+    modes.add_argument("--rerun", action="store_true", help="run slides/experiments.py (full sizes) into the "
+                       "results folder first; takes tens of minutes")  # fmt: skip
+    modes.add_argument("--quick", action="store_true", help="run slides/experiments.py --quick into "
+                       "OUT/quick-results and build a draft from them; a few minutes")  # fmt: skip
     parser.add_argument("--rounds", type=int, metavar="R", help="rounds of project 1 for --rerun (default: 10) "
                         "or --quick (default: 2)")  # fmt: skip
     parser.add_argument("--epochs", type=int, metavar="E", help="epochs per round of project 1 for --rerun "
@@ -566,16 +544,15 @@ def main(argv: list[str] | None = None) -> int:
     if (args.rounds or args.epochs) and not (args.rerun or args.quick):
         parser.error("--rounds and --epochs go with --rerun or --quick")
     results = args.results or (args.out / "quick-results" if args.quick else RESULTS)
-    start = time.perf_counter()
     experiments_ok = True
     if args.rerun or args.quick:
-        if args.quick and results.exists():
-            shutil.rmtree(results)
-        rounds = args.rounds or (2 if args.quick else 10)
-        epochs = args.epochs or (5 if args.quick else 25)
-        experiments_ok = run_experiments(results, args.quick, rounds, epochs)
-        print(f"experiments took {time.perf_counter() - start:.0f} s")
-    build_start = time.perf_counter()
+        if args.quick and args.results is None and results.exists():
+            shutil.rmtree(results)  # the build's own draft folder: a draft never shows an older draft's figures
+        command = [sys.executable, str(EXPERIMENTS), "--out", str(results), *(["--quick"] if args.quick else [])]
+        command += [*(["--rounds", str(args.rounds)] if args.rounds else [])]
+        command += [*(["--epochs", str(args.epochs)] if args.epochs else [])]
+        experiments_ok = subprocess.run(command, check=False).returncode == 0
+    start = time.perf_counter()
     try:
         decks, absent = build(results, args.out)
     except BuildError as error:
@@ -583,7 +560,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for deck in decks:
         print(f"wrote {args.out / deck.name}.html: {len(deck.slides)} slides")
-    print(f"wrote {args.out / 'index.html'}; built in {time.perf_counter() - build_start:.1f} s")
+    print(f"wrote {args.out / 'index.html'}; built in {time.perf_counter() - start:.1f} s")
     if not experiments_ok:
         print("error: some experiments failed (see above); their slides say what is missing", file=sys.stderr)
         return 1

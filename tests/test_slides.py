@@ -121,33 +121,53 @@ def built(results: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def render(build: ModuleType, source: str) -> list:
+    """The slides of a deck written ``source``, built without results."""
+    return build.render(source, build.Results(Path("/nonexistent")))
+
+
 def test_mathematics_become_mathml(build: ModuleType) -> None:
     """Inline and display LaTeX become MathML; code and escaped dollars are left alone."""
-    results = build.Results(Path("/nonexistent"))
-    body, _ = build.render_slide("Let $x_l = \\sigma(s_l)$ and\n\n$$\\delta_L = 1$$\n\n`$HOME` costs \\$5", results)
-    assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">' in body
-    assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">' in body
-    assert "<code>$HOME</code>" in body and "&#36;5" in body
-    assert "<p><math" not in body.replace('display="inline"', "")  # display maths is not wrapped in <p>
+    (slide,) = render(build, "Let $x_l = \\sigma(s_l)$, and\n\n$$\\delta_L = 1$$\n\n`$HOME` costs \\$5")
+    assert '<span class="nobreak"><math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">' in slide.html
+    assert "</math>,</span> and" in slide.html  # the comma stays on the formula's line
+    assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">' in slide.html
+    assert "<code>$HOME</code>" in slide.html and "&#36;5" in slide.html
+    assert "<p><math" not in slide.html  # display maths is not wrapped in <p>
 
 
-def test_slides_split_outside_fenced_code(build: ModuleType) -> None:
+def test_slides_split_at_thematic_breaks_outside_code(build: ModuleType) -> None:
     """A line --- separates slides, except inside a fenced code block."""
-    assert build.split_slides("# A\n---\n## B\n```\n---\n```\n---\n## C\n") == ["# A", "## B\n```\n---\n```", "## C"]
+    slides = render(build, "# A\n\n---\n\n## B\n\n```\n---\n```\n\n---\n\n## C\n")
+    assert [slide.html.split("\n")[0] for slide in slides] == ["<h1>A</h1>", "<h2>B</h2>", "<h2>C</h2>"]
+    assert "<pre><code>---\n</code></pre>" in slides[1].html
+
+
+def test_classes_columns_and_directives(build: ModuleType) -> None:
+    """A slide's class comment, a block's {.class}, ::: containers and {{ directives }} inline and alone."""
+    source = (
+        "<!-- class: dense wide -->\n## T\n\n{.caption}\nOver {{ rounds }}.\n\n"
+        ":::: columns\n::: column\n{{ figure pairs/x.png An alt text }}\n:::\n::::\n"
+    )
+    (slide,) = render(build, source)
+    assert slide.classes == ["dense", "wide"] and "<!--" not in slide.html
+    assert '<p class="caption">Over <span class="missing">[missing: pairs/results.json' in slide.html
+    assert '<div class="columns">\n<div class="column">\n<div class="figure-missing">' in slide.html
+    assert build.deck_title("Intro\n\n# The `x` deck\n") == "The x deck"
 
 
 @pytest.mark.parametrize(
     ("source", "message"),
     [
         ("{{ figures pairs/x.png }}", "unknown directive"),
-        ("{{ compare baseline }}", "wrong arguments"),
+        ("A\n\n---\n\n{{ compare baseline }}", "slide 2 \\(from line 5\\): .*wrong arguments"),
         ("$\\arg\\max_k p_k$", "unknown LaTeX command"),
     ],
 )
 def test_writing_mistakes_stop_the_build(build: ModuleType, source: str, message: str) -> None:
     """A misspelt directive, a directive's missing argument or unknown LaTeX stop the build with a reason."""
     with pytest.raises(build.BuildError, match=message):
-        build.render_slide(source, build.Results(Path("/nonexistent")))
+        render(build, source)
 
 
 def test_build_is_self_contained(built: Path, build: ModuleType) -> None:
