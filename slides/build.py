@@ -220,10 +220,10 @@ def compare(results: Results, first: str, second: str) -> str:
     (mean_a, std_a), n_a = spread(percent(a["final_test_accuracy"])), len(a["final_test_accuracy"])
     (mean_b, std_b), n_b = spread(percent(b["final_test_accuracy"])), len(b["final_test_accuracy"])
     error = math.sqrt(std_a**2 / n_a + std_b**2 / n_b)
-    ratio = f", {abs(mean_b - mean_a) / error:.1f} standard errors" if error > 0 else ""
+    ratio = f", {abs(mean_b - mean_a) / error:.1f}\u00a0standard errors" if error > 0 else ""
     return (
-        f'<span class="compare"><code>{second}</code> &minus; <code>{first}</code>: '
-        f"<strong>{mean_b - mean_a:+.1f} points</strong> (standard error {error:.1f}{ratio})</span>"
+        f'<span class="compare"><span class="nobreak"><code>{second}</code> &minus; <code>{first}</code>:</span> '
+        f"<strong>{mean_b - mean_a:+.1f}&nbsp;points</strong> (standard error {error:.1f}{ratio})</span>"
     )
 
 
@@ -349,7 +349,10 @@ def mathml(tex: str, display: bool) -> str:
     unknown = re.search(r">(\\[A-Za-z]+)<", element)  # a command latex2mathml does not know, left as text
     if unknown:
         raise BuildError(f"unknown LaTeX command {unknown[1]} in {tex!r}")
-    return element
+    # an operator name alone, such as $\operatorname{argmax}$ in a sentence, is a word: no operator spacing
+    return re.sub(
+        r"^(<math [^>]*><mrow>)<mo>(\w+)</mo>(</mrow></math>)$", r'\1<mo lspace="0" rspace="0">\2</mo>\3', element
+    )
 
 
 def run_directive(text: str, results: Results) -> str:

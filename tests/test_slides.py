@@ -2,7 +2,8 @@
 
 The browser test needs Playwright (``pip install playwright``) and Debian's ``chromium``
 at /usr/bin/chromium; without them it is skipped, unless the environment variable CI is
-set, where it fails. Screenshots of the title slides land in ``slides/_build/screenshots/``.
+set, where it fails. A screenshot of every slide lands in ``slides/_build/screenshots/``
+(``DECK-NN.png``), to look at after changing a deck or the style.
 """
 
 from __future__ import annotations
@@ -229,23 +230,24 @@ def test_every_slide_renders_in_chromium(built: Path, build: ModuleType, tmp_pat
                 if name == "index":
                     assert page.locator(".decks li").count() == len(build.DECKS)
                 else:
-                    walk_deck(page, name, screenshots / f"{name}.png", problems)
+                    walk_deck(page, name, screenshots, problems)
                 page.close()
         finally:
             browser.close()
     copy = build.OUT / "screenshots"
-    copy.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(copy, ignore_errors=True)
+    copy.mkdir(parents=True)
     for shot in screenshots.iterdir():
         shutil.copy(shot, copy / shot.name)
     assert not problems, "\n".join(problems)
 
 
-def walk_deck(page, name: str, screenshot: Path, problems: list[str]) -> None:
-    """Check every slide of the open deck, moving forward with the keyboard, then jump around."""
+def walk_deck(page, name: str, screenshots: Path, problems: list[str]) -> None:
+    """Check and photograph every slide of the open deck, moving forward with the keyboard, then jump around."""
     count = page.locator(".slide").count()
     assert count >= 5, f"{name}: only {count} slides"
-    page.screenshot(path=str(screenshot))
     for index in range(count):
+        page.screenshot(path=str(screenshots / f"{name}-{index + 1:02d}.png"))
         slide = page.locator(".slide.active")
         assert slide.count() == 1, f"{name}: {slide.count()} active slides at step {index}"
         assert slide.get_attribute("id") == f"slide-{index + 1}", f"{name}: expected slide {index + 1}"
@@ -264,17 +266,34 @@ def walk_deck(page, name: str, screenshot: Path, problems: list[str]) -> None:
         assert page.locator("math").count() >= 20, "the framework deck should show its derivation as MathML"
 
 
+# What the deck's own fitting (slides.js) calls an overflow: a slide or column too short for its
+# content, or a line too long for its block (text running into the margin is inside the slide's box).
+OVERFLOWS = """slide => {
+    const boxes = [slide, ...slide.querySelectorAll(".column")];
+    const blocks = [...boxes, ...slide.querySelectorAll("pre, p, li, table, math[display=block]")];
+    return [
+        ...boxes.map(box => box.scrollHeight - box.clientHeight),
+        ...blocks.map(block => block.scrollWidth - block.clientWidth),
+    ].reduce((a, b) => Math.max(a, b), 0);
+}"""
+# How far down the slide its content reaches, as a fraction of its height (footer and label aside).
+CONTENT_BOTTOM = """slide => {
+    const top = slide.getBoundingClientRect().top, height = slide.getBoundingClientRect().height;
+    const parts = Array.from(slide.children).filter(c => c.tagName !== "FOOTER" && !c.classList.contains("draft"));
+    return Math.max(...parts.map(part => part.getBoundingClientRect().bottom - top)) / height;
+}"""
+
+
 def check_slide(slide, label: str, problems: list[str]) -> None:
-    """A slide has text, its content fits, its images decoded and its mathematics has a size."""
+    """A slide has text, its content fits and fills it, its images decoded and its mathematics has a size."""
     text = slide.inner_text().strip()
     if len(text) < 20:
         problems.append(f"{label}: almost empty ({text!r})")
-    overflow = slide.evaluate("s => Math.max(s.scrollHeight - s.clientHeight, s.scrollWidth - s.clientWidth)")
+    overflow = slide.evaluate(OVERFLOWS)
     if overflow > 1:
-        problems.append(f"{label}: content overflows the slide by {overflow} px")
-    for block in slide.locator("pre").all():
-        if block.evaluate("b => b.scrollWidth > b.clientWidth + 1 || b.scrollHeight > b.clientHeight + 1"):
-            problems.append(f"{label}: a code block does not fit the slide")
+        problems.append(f"{label}: content overflows its slide, column or line by {overflow} px")
+    if "title" not in (slide.get_attribute("class") or "") and slide.evaluate(CONTENT_BOTTOM) < 2 / 3:
+        problems.append(f"{label}: its content ends above the lower third of the slide, left empty")
     for image in slide.locator("img").all():
         if not image.evaluate("i => i.complete && i.naturalWidth > 0"):
             problems.append(f"{label}: an image did not decode")
