@@ -20,7 +20,7 @@ FRAMEWORK = (
     edit(
         "linear: gradients overwritten instead of accumulated",
         "framework/linear.py",
-        "self.weight_grad.addmm_(grad_output.T, x)",
+        "self.weight_grad += grad_output.T @ x",
         "self.weight_grad.copy_(grad_output.T @ x)",
         ("linear",),
     ),
@@ -34,15 +34,15 @@ FRAMEWORK = (
     edit(
         "linear: weight gradient transposed the wrong way",
         "framework/linear.py",
-        "self.weight_grad.addmm_(grad_output.T, x)",
+        "self.weight_grad += grad_output.T @ x",
         "self.weight_grad += (x.T @ grad_output).T.flip(0)",
         ("linear",),
     ),
     edit(
         "relu: derivative not multiplied by the incoming gradient",
         "framework/activations.py",
-        "return grad_output * positive",
-        "return positive.to(grad_output.dtype)",
+        "        derivative = positive.to(grad_output.dtype)\n        return grad_output * derivative",
+        "        return positive.to(grad_output.dtype)",
         ("activations",),
     ),
     edit(
@@ -71,8 +71,8 @@ FRAMEWORK = (
     edit(
         "tanh: derivative 1 - y instead of 1 - y^2",
         "framework/activations.py",
-        "return grad_output * (1 - y * y)",
-        "return grad_output * (1 - y)",
+        "derivative = 1 - y * y",
+        "derivative = 1 - y",
         ("activations",),
     ),
     edit(
@@ -85,21 +85,21 @@ FRAMEWORK = (
     edit(
         "sequential: param() of the first module only",
         "framework/sequential.py",
-        "return [pair for module in self.modules for pair in module.param()]",
-        "return self.modules[0].param()",
+        "        for module in self.modules:\n            pairs += module.param()",
+        "        pairs += self.modules[0].param()",
         ("sequential",),
     ),
     edit(
         "mse: without the factor 2",
         "framework/loss.py",
-        "return difference * (2 / difference.numel())",
-        "return difference / difference.numel()",
+        "return difference * (2 / count)",
+        "return difference / count",
         ("loss",),
     ),
     edit(
         "mse: without the 1/M",
         "framework/loss.py",
-        "return difference * (2 / difference.numel())",
+        "return difference * (2 / count)",
         "return 2 * difference",
         ("loss",),
     ),
@@ -120,8 +120,8 @@ FRAMEWORK = (
     edit(
         "sgd: momentum buffer never updated",
         "framework/optim.py",
-        "velocity.mul_(self.momentum).add_(grad)",
-        "velocity = velocity * self.momentum + grad",
+        "            velocity *= self.momentum\n            velocity += grad\n",
+        "            velocity = velocity * self.momentum + grad\n",
         ("sgd",),
     ),
     edit(
@@ -134,16 +134,16 @@ FRAMEWORK = (
     edit(
         "accuracy: averages per-batch accuracies",
         "framework/training.py",
-        "        correct += (predicted == labels[first : first + step]).sum().item()\n    return correct / len(inputs)",
-        "        correct += (predicted == labels[first : first + step]).float().mean().item()\n"
-        "    return correct / len(range(0, len(inputs), step))",
+        "        correct += int((predicted == labels[first : first + batch_size]).sum())\n    return correct\n",
+        "        correct += (predicted == labels[first : first + batch_size]).float().mean().item()\n"
+        "    return correct * len(inputs) / len(range(0, len(inputs), batch_size))\n",
         ("training",),
     ),
     edit(
         "train: never zeroes the gradients",
         "framework/training.py",
-        "                optimizer.step()\n                optimizer.zero_grad()",
-        "                optimizer.step()",
+        "            optimizer.step()\n            optimizer.zero_grad()",
+        "            optimizer.step()",
         ("training",),
     ),
     edit(
@@ -162,23 +162,23 @@ FRAMEWORK = (
     ),
     edit(
         "save: forgets the bias",
-        "framework/serialization.py",
-        'if key != "_saved"}',
-        'if key not in ("_saved", "bias", "bias_grad")}',
+        "framework/linear.py",
+        '        if self.bias is not None:\n            state["bias"] = self.bias\n',
+        "",
         ("io",),
     ),
     edit(
         "load: plain pickle.load runs any code",
         "framework/serialization.py",
-        "data = PlainUnpickler(file).load()",
-        "data = pickle.load(file)",
+        "contents = torch.load(path, weights_only=True)",
+        "contents = torch.load(path, weights_only=False)",
         ("io",),
     ),
     edit(
         "save: tensors rounded to float32",
-        "framework/serialization.py",
-        "data = value.detach().cpu().contiguous()",
-        "data = value.detach().float().cpu().contiguous()",
+        "framework/linear.py",
+        'state = {"weight": self.weight}',
+        'state = {"weight": self.weight.float()}',
         ("io",),
     ),
 )
