@@ -27,8 +27,10 @@ def main(argv: list[str] | None = None) -> int:
         + f"; batch {BATCH_SIZE}, momentum {MOMENTUM}.",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the data and initialisation (default: 0)")
-    parser.add_argument("--save", metavar="PATH", help="save the trained model to PATH")
-    parser.add_argument("--load", metavar="PATH", help="evaluate a saved model instead of training one")
+    parser.add_argument("--save", metavar="PATH", help="save the trained model to PATH (e.g. model.pt)")
+    parser.add_argument(
+        "--load", metavar="PATH", help="evaluate a model file written by --save instead of training one"
+    )
     parser.add_argument("--plot", metavar="PATH", help="write learning curves and decision boundary as PNG")
     parser.add_argument("--seeds", type=int, metavar="S", help="train S seeds (0..S-1) and summarise them")
     parser.add_argument("--json", metavar="PATH", help="with --seeds: write per-seed results as JSON")

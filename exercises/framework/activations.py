@@ -20,15 +20,21 @@ class ReLU(Module):
     Shape:
         - Input: any shape.
         - Output: the same shape.
+
+    Example:
+        >>> ReLU()(torch.tensor([-1.0, 0.0, 2.0]))
+        tensor([0., 0., 2.])
     """
 
     def forward(self, s: torch.Tensor) -> torch.Tensor:
         """Return max(0, s) element-wise."""
+        # Save where s > 0 (the derivative is 1 there, 0 elsewhere); return max(0, s).
         # YOUR CODE HERE
         raise NotImplementedError()
 
     def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
-        """Return grad_output where the input was positive, 0 elsewhere."""
+        """Return grad_output * ReLU'(s): grad_output where s > 0, 0 elsewhere."""
+        # Pop what this call's forward saved; return grad_output times the derivative.
         # YOUR CODE HERE
         raise NotImplementedError()
 
@@ -39,16 +45,21 @@ class Tanh(Module):
     Shape:
         - Input: any shape.
         - Output: the same shape.
+
+    Example:
+        >>> Tanh()(torch.zeros(2))
+        tensor([0., 0.])
     """
 
     def forward(self, s: torch.Tensor) -> torch.Tensor:
         """Return tanh(s) element-wise."""
-        # The derivative is cheapest from the output y = tanh(s): keep y.
+        # The derivative is cheapest from the output y = tanh(s): save y, return it.
         # YOUR CODE HERE
         raise NotImplementedError()
 
     def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
         """Return grad_output * (1 - y^2)."""
+        # Pop the y that this call's forward saved; return grad_output times 1 - y^2.
         # YOUR CODE HERE
         raise NotImplementedError()
 
@@ -63,16 +74,22 @@ class Sigmoid(Module):
     Shape:
         - Input: any shape.
         - Output: the same shape.
+
+    Example:
+        >>> Sigmoid()(torch.tensor([-1000.0, 0.0, 1000.0]))
+        tensor([0.0000, 0.5000, 1.0000])
     """
 
     def forward(self, s: torch.Tensor) -> torch.Tensor:
         """Return sigmoid(s) element-wise, with no overflow for any finite s."""
-        # Keep the output y = sigmoid(s): the derivative is y (1 - y).
+        # Compute y = sigmoid(s) as above, with e = exp(-|s|) and torch.where; save y,
+        # from which the derivative is y (1 - y); return y.
         # YOUR CODE HERE
         raise NotImplementedError()
 
     def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
         """Return grad_output * y * (1 - y)."""
+        # Pop the y that this call's forward saved; return grad_output times y (1 - y).
         # YOUR CODE HERE
         raise NotImplementedError()
 
@@ -80,21 +97,25 @@ class Sigmoid(Module):
 class NoActivation(Module):
     """The identity, :math:`y = s`: a network's last layer when its output is linear.
 
+    Its derivative is 1, so backward returns the incoming gradient unchanged; it has
+    nothing to save. ``Identity`` is another name for it.
+
     Shape:
         - Input: any shape.
         - Output: the same shape.
+
+    Example:
+        >>> NoActivation()(torch.tensor([-1.0, 2.0]))
+        tensor([-1.,  2.])
     """
 
     def forward(self, s: torch.Tensor) -> torch.Tensor:
         """Return s unchanged."""
-        # Warm-up: the simplest module of all. Nothing to save.
-        # YOUR CODE HERE
-        raise NotImplementedError()
+        return s
 
     def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
         """Return grad_output unchanged (the derivative is 1)."""
-        # YOUR CODE HERE
-        raise NotImplementedError()
+        return grad_output
 
 
 Identity = NoActivation

@@ -9,7 +9,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .activations import NoActivation, Tanh
-from .data import DiskSets, generate_disk_set
+from .data import DiskSets, generate_disk_set, one_hot
 from .linear import Linear
 from .module import Module
 from .sequential import Sequential
@@ -56,13 +56,14 @@ def fit(
     recorded for the learning curves only: the reported accuracy is the last one.
     """
     recipe = recipe or RECIPE
+    targets = one_hot(data.train_target, 2)  # the MSE's regression targets: one output per class
     history = History()
     bar = tqdm(total=sum(phase.epochs for phase in recipe), desc="training", unit="epoch", disable=not progress)
     for number, phase in enumerate(recipe):
         part = train(
             model,
             data.train_input,
-            data.train_target,
+            targets,
             epochs=phase.epochs,
             batch_size=BATCH_SIZE,
             lr=phase.lr,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 
-from .module import Module
+from .module import Module, check_positive_integer
 
 
 class Linear(Module):
@@ -16,10 +17,11 @@ class Linear(Module):
         in_features: size of each input sample.
         out_features: size of each output sample.
         bias: if ``False``, the layer has no additive bias. Default: ``True``.
-        dtype: dtype of the parameters. Default: ``torch.float32``.
+        dtype: dtype of the parameters, ``torch.float32`` or ``torch.float64``.
+            Default: ``torch.float32``.
 
     Shape:
-        - Input: :math:`(N, \text{in\_features})`.
+        - Input: :math:`(N, \text{in\_features})`, of the parameters' dtype.
         - Output: :math:`(N, \text{out\_features})`.
 
     Attributes:
@@ -27,7 +29,8 @@ class Linear(Module):
             :math:`\mathcal{U}(-k, k)` with :math:`k = 1 / \sqrt{\text{in\_features}}`
             (PyTorch's default).
         bias: :math:`(\text{out\_features},)`, from the same distribution, or ``None``.
-        weight_grad, bias_grad: the accumulated gradients, of the same shapes.
+        weight_grad, bias_grad: the gradients, of the same shapes (``bias_grad`` is
+            ``None`` without bias), zero at first. ``backward`` adds into them in place.
 
     Example:
         >>> layer = Linear(2, 25)
@@ -39,9 +42,8 @@ class Linear(Module):
         self, in_features: int, out_features: int, bias: bool = True, *, dtype: torch.dtype = torch.float32
     ) -> None:
         super().__init__()
-        for name, value in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"Linear: {name} must be a positive integer, got {value!r}")
+        check_positive_integer("Linear: in_features", in_features)
+        check_positive_integer("Linear: out_features", out_features)
         self.in_features = in_features
         self.out_features = out_features
         self.weight = torch.empty(out_features, in_features, dtype=dtype)
@@ -63,8 +65,8 @@ class Linear(Module):
                 f"Linear({self.in_features}, {self.out_features}) expects input of shape "
                 f"(N, {self.in_features}), got {tuple(x.shape)}"
             )
-        # Keep x: backward needs it for the weight's gradient. The bias of shape
-        # (out_features,) broadcasts over the batch: it never depends on N.
+        # Save x: backward needs it for the weight's gradient. Return x W^T (+ b with a
+        # bias): b of shape (out_features,) broadcasts over the batch, it never depends on N.
         # YOUR CODE HERE
         raise NotImplementedError()
 
@@ -76,6 +78,8 @@ class Linear(Module):
         :math:`\partial L / \partial b \mathrel{+}= \sum_n g_n`, and the return value is
         :math:`\partial L / \partial x = g W`, of shape (N, in_features).
         """
+        # Pop the x this call's forward saved; add g^T x into weight_grad and the sum of
+        # g over the batch into bias_grad (in place, +=); return g W.
         # YOUR CODE HERE
         raise NotImplementedError()
 
@@ -83,6 +87,25 @@ class Linear(Module):
         """Return ``[(weight, weight_grad), (bias, bias_grad)]`` (no bias pair without bias)."""
         pairs = [(self.weight, self.weight_grad), (self.bias, self.bias_grad)]
         return [(parameter, grad) for parameter, grad in pairs if parameter is not None]
+
+    def arguments(self) -> dict[str, Any]:
+        """The constructor's arguments: sizes, bias and dtype."""
+        return {
+            "in_features": self.in_features,
+            "out_features": self.out_features,
+            "bias": self.bias is not None,
+            "dtype": self.weight.dtype,
+        }
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """Return ``{"weight": weight, "bias": bias}`` (no bias entry without bias).
+
+        The values are the parameter tensors themselves, not copies: ``load_state_dict``
+        copies a saved state into them.
+        """
+        # A dict of the parameter tensors by name: "weight", and "bias" when there is one.
+        # YOUR CODE HERE
+        raise NotImplementedError()
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -15,8 +15,10 @@ class MSELoss(Module):
 
     Shape:
         - Prediction: (N, D).
-        - Target: the same shape as the prediction.
-        - Output: a scalar (0-dimensional tensor).
+        - Target: the same shape and dtype as the prediction: encode class labels
+          first (``one_hot``).
+        - Output: a scalar (0-dimensional tensor); ``backward()``, which takes no
+          argument, returns :math:`\partial L / \partial p`, of the prediction's shape.
 
     Example:
         >>> loss = MSELoss()
@@ -35,12 +37,15 @@ class MSELoss(Module):
             raise ValueError(
                 f"MSELoss: prediction and target must have the same shape, got "
                 f"{tuple(prediction.shape)} and {tuple(target.shape)}. For class labels of shape "
-                f"(N,), one-hot encode them for several outputs or reshape them to (N, 1) for one."
+                f"(N,), encode them with one_hot(labels, classes) for several outputs, or as "
+                f"labels.float().unsqueeze(1) for one."
             )
+        # Save the difference p - t, which backward needs; return its mean square.
         # YOUR CODE HERE
         raise NotImplementedError()
 
     def backward(self) -> torch.Tensor:
         """Return dL/dprediction = 2 (prediction - target) / M."""
+        # Pop the difference this call's forward saved; M is its number of elements.
         # YOUR CODE HERE
         raise NotImplementedError()

@@ -64,6 +64,7 @@ def show_training(model: Module, history: History, data: DiskSets) -> Figure:
 
 def draw_boundary(ax, model: Module, data: DiskSets, resolution: int = 300) -> None:
     """Shade the model's predicted class over the unit square; circle misclassified test points."""
+    model.eval()  # predictions only: forward need not save anything for backward
     grid = torch.linspace(0, 1, resolution, dtype=data.test_input.dtype)
     points = torch.cartesian_prod(grid, grid)  # (x1, x2) with x2 varying fastest
     predicted = class_labels(model(points)).view(resolution, resolution).T

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import torch
 
@@ -12,12 +13,21 @@ from .module import Module
 class Sequential(Module):
     """Chain modules: forward runs them in order, backward in reverse order.
 
+    A module may appear more than once (a layer used twice shares its weights): it
+    keeps what each call's backward needs, and its gradient sums both uses.
+
     Args:
         *modules: the modules, first to last.
+
+    Shape:
+        - Input: what the first module takes, e.g. :math:`(N, D)` for a ``Linear``.
+        - Output: what the last module returns.
 
     Example:
         >>> net = Sequential(Linear(2, 25), ReLU(), Linear(25, 2))
         >>> net(torch.rand(10, 2)).shape
+        torch.Size([10, 2])
+        >>> net.backward(torch.ones(10, 2)).shape  # dLoss/dinput
         torch.Size([10, 2])
     """
 
@@ -37,12 +47,34 @@ class Sequential(Module):
         raise NotImplementedError()
 
     def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
-        """Feed the gradient through every module's backward in reverse order."""
+        """Feed the gradient through every module's backward in reverse order; return dLoss/dinput."""
         # YOUR CODE HERE
         raise NotImplementedError()
 
     def param(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """Return the ``(parameter, gradient)`` pairs of all modules, in order."""
+        """Return the ``(parameter, gradient)`` pairs of all modules, first module first."""
+        # One list: the pairs of the first module, then those of the second, and so on.
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+    def train(self, mode: bool = True) -> Sequential:
+        """Set every module's mode, and this one's; return the network."""
+        for module in self.modules:
+            module.train(mode)
+        super().train(mode)
+        return self
+
+    def architecture(self) -> dict[str, Any]:
+        """``{"module": "Sequential", "modules": [each module's architecture, in order]}``."""
+        return {"module": "Sequential", "modules": [module.architecture() for module in self.modules]}
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """Every module's parameters, named ``"<position>.<name>"`` as in PyTorch: ``"0.weight"``.
+
+        The values are the modules' own tensors (from their ``state_dict()``), not copies.
+        """
+        # One dict: each module's state_dict() entries, each name prefixed by the module's
+        # position in the chain and a dot.
         # YOUR CODE HERE
         raise NotImplementedError()
 

@@ -1,145 +1,137 @@
-"""Saving and loading models, safely.
+"""Saving and loading models with ``torch.save`` and ``torch.load(weights_only=True)``.
 
-A model file is a pickle of plain containers only (tuples, lists, dicts, strings,
-numbers, bytes): ``save`` encodes every module as its class name and attributes,
-and every tensor as its dtype, shape and raw bytes. ``load`` refuses any pickle
-that names a global (a class or function to call): a plain ``pickle.load`` would
-call it, so a crafted file could run any command. The only classes ``load``
-creates are this framework's own modules, looked up by name.
+A model file holds plain data only: the model's architecture (module class names
+and constructor arguments, nested for ``Sequential``, as ``Module.architecture()``
+gives them) and its parameters (``Module.state_dict()``). Nothing in it is code:
+``load`` builds the modules itself, from this framework's classes in ``MODULES``.
+
+A file written by ``torch.save`` is a pickle, and a plain ``pickle.load`` would call
+any function the file names, so a crafted file could run any command.
+``torch.load(weights_only=True)`` reads it with PyTorch's restricted unpickler, which
+creates tensors, dtypes and plain containers only and refuses everything else before
+anything runs.
+
+A layer used twice in a network is saved at each of its positions: the loaded model
+computes the same function, with separate copies of the shared weights.
 """
 
 from __future__ import annotations
 
-import math
 import os
-import pickle
+import warnings
 from typing import Any
 
 import torch
 
+from .activations import NoActivation, ReLU, Sigmoid, Tanh
+from .linear import Linear
 from .module import Module
+from .sequential import Sequential
 
-FORMAT = "framework-model/1"
+FORMAT = "framework-model/2"
+MODULES: dict[str, type[Module]] = {
+    module.__name__: module for module in (Linear, ReLU, Tanh, Sigmoid, NoActivation, Sequential)
+}
 
 
 class ModelFileError(ValueError):
-    """A model file is not one that ``save`` wrote, or it tries to run code."""
+    """A model file is not one that ``save`` wrote, is damaged, or asks to run code."""
 
 
 def save(model: Module, path: str | os.PathLike) -> None:
-    """Write ``model`` to ``path``; ``load(path)`` gives it back exactly.
+    """Write ``model`` to ``path``; ``load(path)`` gives it back, with equal parameters.
+
+    The file is ``torch.save`` of the dict ``{"format": FORMAT, "architecture":
+    model.architecture(), "state": model.state_dict()}``.
 
     Example:
-        >>> save(Sequential(Linear(2, 25), ReLU(), Linear(25, 2)), "model.pkl")
+        >>> save(Sequential(Linear(2, 25), ReLU(), Linear(25, 2)), "model.pt")
     """
     if not isinstance(model, Module):
         raise TypeError(f"save: expected a Module, got {type(model).__name__}")
-    with open(path, "wb") as file:
-        pickle.dump({"format": FORMAT, "model": encode(model)}, file, protocol=pickle.HIGHEST_PROTOCOL)
+    state = model.state_dict()
+    if len({id(tensor) for tensor in state.values()}) < len(state):
+        warnings.warn(
+            "save: the model uses a layer more than once; the file stores it at each position, "
+            "so the loaded model will hold separate copies of the shared weights.",
+            stacklevel=2,
+        )
+    torch.save({"format": FORMAT, "architecture": model.architecture(), "state": state}, path)
 
 
 def load(path: str | os.PathLike) -> Module:
     """Read a model written by ``save``; nothing in the file is executed.
 
     Raises:
-        ModelFileError: the file names a global (class or function), is not a model
-            file of this framework, names a class the framework does not have, or is
-            damaged.
+        ModelFileError: the file holds more than plain data and tensors (it would run
+            code), is not a model file of this framework, names a module the
+            framework does not have, or its parameters do not fit its architecture.
+        OSError: the file cannot be read.
+
+    Example:
+        >>> save(Sequential(Linear(2, 25), ReLU(), Linear(25, 2)), "model.pt")
+        >>> load("model.pt")
+        Sequential(
+          (0): Linear(in_features=2, out_features=25, bias=True)
+          (1): ReLU()
+          (2): Linear(in_features=25, out_features=2, bias=True)
+        )
     """
-    with open(path, "rb") as file:
-        try:
-            data = PlainUnpickler(file).load()
-        except ModelFileError:
-            raise
-        except Exception as error:
-            raise ModelFileError(f"{path} is not a model file of this framework ({error})") from error
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ModelFileError(f"{path} is not a model file of this framework (format {FORMAT!r} expected)")
+    contents = read_model_file(path)
     try:
-        model = decode(data["model"], framework_classes())
+        model = build(contents["architecture"])
+        model.load_state_dict(contents["state"])
     except ModelFileError:
         raise
-    except Exception as error:  # a damaged file can break decoding in many ways
+    except (KeyError, TypeError, ValueError) as error:
         raise ModelFileError(f"{path} is damaged: {type(error).__name__}: {error}") from error
-    if not isinstance(model, Module):
-        raise ModelFileError(f"{path} holds a {type(model).__name__}, not a model")
     return model
 
 
-class PlainUnpickler(pickle.Unpickler):
-    """An unpickler for plain containers: it refuses every global, so nothing in the file runs."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        raise ModelFileError(
-            f"refused to load: the file asks to import {module}.{name}, and a model file "
-            f"holds plain data only. It was not written by save(), or it was tampered with: "
-            f"loading it with plain pickle could run arbitrary code."
-        )
-
-
-def framework_classes() -> dict[str, type[Module]]:
-    """Return this framework's module classes by name, the only classes ``load`` creates.
-
-    They are the subclasses of ``Module`` defined in this package, or beside this
-    function when the framework lives in one module (a notebook).
-    """
-    package = __name__.rpartition(".")[0]
-    classes: dict[str, type[Module]] = {"Module": Module}
-    pending = [Module]
-    while pending:
-        for subclass in pending.pop().__subclasses__():
-            pending.append(subclass)
-            if subclass.__module__ == __name__ or subclass.__module__.startswith(package + "."):
-                classes[subclass.__name__] = subclass
-    return classes
-
-
-def encode(value: Any, memo: dict[int, tuple] | None = None) -> tuple:
-    """Encode a module, tensor, container or plain value as nested tagged tuples.
-
-    - a module: ``("module", class name, {attribute: encoded value})``, without the
-      tensors saved for backward;
-    - a tensor: ``("tensor", dtype name, shape, raw bytes)``;
-    - a list, tuple or dict: ``("list" | "tuple" | "dict", encoded items)``;
-    - None, a bool, int, float or str: ``("value", value)``.
-
-    An object met twice (a layer used twice in a network) is encoded once, in ``memo``,
-    so that pickle stores it once and ``decode`` restores one shared object.
-    """
-    memo = {} if memo is None else memo
-    if id(value) not in memo:
-        memo[id(value)] = encode_value(value, memo)
-    return memo[id(value)]
-
-
-def encode_value(value: Any, memo: dict[int, tuple]) -> tuple:
-    """Encode one value as ``encode`` describes; its parts go through ``encode(part, memo)``."""
-    # Recurse into attributes and containers; copy each tensor's bytes exactly
-    # (a tensor's bytes: tensor.reshape(-1).view(torch.uint8).numpy().tobytes()).
-    # YOUR CODE HERE
-    raise NotImplementedError()
-
-
-def decode(item: tuple, classes: dict[str, type[Module]], memo: dict[int, Any] | None = None) -> Any:
-    """Rebuild what ``encode`` encoded, creating modules only from ``classes``.
-
-    An entry the file holds once but refers to twice is decoded once, in ``memo``: a
-    shared layer stays shared, and a crafted file cannot make decoding exponential.
-    """
-    memo = {} if memo is None else memo
-    if id(item) not in memo:
-        memo[id(item)] = decode_item(item, classes, memo)
-    return memo[id(item)]
-
-
-def decode_item(item: tuple, classes: dict[str, type[Module]], memo: dict[int, Any]) -> Any:
-    """Rebuild one entry; its parts go through ``decode(part, classes, memo)``.
+def read_model_file(path: str | os.PathLike) -> dict[str, Any]:
+    """Return the dict that ``save`` wrote to ``path``, read with ``torch.load(weights_only=True)``.
 
     Raises:
-        ModelFileError: an unknown tag, module class or dtype, or tensor bytes that do
-            not fill the tensor's shape.
+        ModelFileError: ``torch.load`` refused the file, or it is not a dict of this ``FORMAT``.
     """
-    # Create a module without calling its constructor (cls.__new__(cls)), then set its
-    # attributes; rebuild a tensor with torch.frombuffer(bytearray(data), dtype=...).
+    try:
+        contents = torch.load(path, weights_only=True)
+    except OSError:
+        raise
+    except Exception as error:  # the unpickler's refusal, or a file torch cannot read
+        raise ModelFileError(
+            f"refused to load {path}: it is not a model file of this framework, or it holds more than "
+            f"plain data and tensors, which could run code when read "
+            f"({type(error).__name__}: {essential_line(error)})"
+        ) from error
+    if not isinstance(contents, dict) or contents.get("format") != FORMAT:
+        raise ModelFileError(f"{path} is not a model file of this framework (format {FORMAT!r} expected)")
+    return contents
+
+
+def essential_line(error: Exception) -> str:
+    """The sentence of an error's message that names what torch refused, else its first line."""
+    lines = str(error).splitlines() or [""]
+    line = next((line.strip() for line in lines if "Unsupported" in line), lines[0])
+    return line.partition(". Please")[0]  # not torch's advice on how to allow the refused call
+
+
+def build(architecture: dict[str, Any]) -> Module:
+    """Create the modules that ``architecture`` describes, from the classes of ``MODULES`` only.
+
+    ``architecture`` is what ``Module.architecture()`` returns: ``{"module": name,
+    "arguments": keyword arguments}``, or ``{"module": "Sequential", "modules": [...]}``
+    with one such description per module, in order.
+
+    Raises:
+        ModelFileError: a module name that is not in ``MODULES``.
+
+    Example:
+        >>> build({"module": "Linear", "arguments": {"in_features": 2, "out_features": 3}})
+        Linear(in_features=2, out_features=3, bias=True)
+    """
+    # Look the class up by its name in MODULES (an unknown name is a ModelFileError:
+    # nothing else may be created); a Sequential takes the modules built from its list
+    # "modules", any other class its "arguments" as keyword arguments.
     # YOUR CODE HERE
     raise NotImplementedError()

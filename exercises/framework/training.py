@@ -8,11 +8,11 @@ import warnings
 from dataclasses import dataclass, field
 
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .data import seeded_generator
 from .loss import MSELoss
-from .module import Module
+from .module import Module, check_positive_integer
 from .optim import SGD
 
 
@@ -21,14 +21,56 @@ class History:
     """What ``train`` measured, one entry per epoch.
 
     Attributes:
-        loss: mean training loss over the epoch's mini-batches.
-        seconds: wall-clock time of the epoch.
+        loss: mean training loss over the epoch's samples, as ``train_epoch`` returns it.
+        seconds: wall-clock time of the epoch's training, in seconds.
         validation_accuracy: accuracy on the ``validation`` set, if one was given.
     """
 
     loss: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     validation_accuracy: list[float] = field(default_factory=list)
+
+
+def train_epoch(
+    model: Module,
+    criterion: Module,
+    optimizer: SGD,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    *,
+    batch_size: int,
+    accumulate: int = 1,
+    generator: torch.Generator | None = None,
+) -> float:
+    """Train ``model`` for one pass over the data, in a random order; return the mean loss.
+
+    The samples are visited in the order ``torch.randperm(len(inputs), generator=generator)``,
+    in mini-batches of ``batch_size`` (the last one may be smaller). The gradients of
+    ``accumulate`` consecutive mini-batches are summed before each ``optimizer.step()``,
+    which is followed by ``optimizer.zero_grad()``; the epoch's last step may sum fewer.
+    The gradients must be zero on entry (``train`` zeroes them), and are zero on return.
+
+    Args:
+        model: the network; its parameters are updated in place.
+        criterion: the loss, called as ``criterion(output, target)``, with a ``backward()``.
+        optimizer: the optimiser of ``model.param()``.
+        inputs: inputs of shape (N, D).
+        targets: targets of the model's output shape, (N, K).
+        batch_size: samples per mini-batch.
+        accumulate: mini-batches per optimiser step. Default: 1.
+        generator: the random generator of the order; ``None`` for torch's global one.
+
+    Returns:
+        The training loss averaged over the N samples (each mini-batch's loss weighted
+        by its size), as a Python float.
+    """
+    model.train()
+    # Shuffle, then for each mini-batch: forward it, compute the loss, backpropagate
+    # criterion.backward() through the model, add loss * batch length to a running total;
+    # step and zero the gradients every `accumulate` mini-batches and after the last one.
+    # Return the total over N.
+    # YOUR CODE HERE
+    raise NotImplementedError()
 
 
 def train(
@@ -45,18 +87,13 @@ def train(
     progress: bool = False,
     validation: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> History:
-    """Train ``model`` by mini-batch SGD on the mean squared error.
-
-    Every epoch visits the training set in a new random order, in mini-batches of
-    ``batch_size``. Gradients of ``accumulate`` consecutive mini-batches are summed
-    before each SGD step (the last step of an epoch may sum fewer).
+    """Train ``model`` by mini-batch SGD on the mean squared error, one ``train_epoch`` per epoch.
 
     Args:
         model: the network; its ``param()`` are updated in place.
-        inputs: training inputs of shape (N, D).
-        targets: regression targets of the model's output shape (N, K), or class
-            labels of shape (N,): one-hot encoded when the model has several
-            outputs, reshaped to (N, 1) when it has one.
+        inputs: training inputs of shape (N, D), of the model's dtype.
+        targets: targets of the model's output shape (N, K) and of the inputs' dtype:
+            encode class labels first, with ``one_hot(labels, K)``.
         epochs: passes over the training set.
         batch_size: samples per mini-batch.
         lr: learning rate.
@@ -64,103 +101,105 @@ def train(
         accumulate: mini-batches per SGD step. Default: 1.
         seed: seed of the shuffling; ``None`` for fresh randomness.
         progress: show a progress bar.
-        validation: optional ``(inputs, labels)`` whose accuracy is recorded every epoch.
+        validation: optional ``(inputs, targets)``, targets as ``accuracy`` takes them,
+            whose accuracy is recorded after every epoch.
 
     Returns:
         The ``History`` of the run. Training stops early, with a warning, if the
         loss stops being finite.
+
+    Example:
+        >>> data = generate_disk_set(100, seed=0)
+        >>> model = Sequential(Linear(2, 8), Tanh(), Linear(8, 2))
+        >>> history = train(model, data.train_input, one_hot(data.train_target, 2),
+        ...                 epochs=3, batch_size=10, lr=0.1, seed=0)
+        >>> len(history.loss)
+        3
     """
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("accumulate", accumulate)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"train: {name} must be a positive integer, got {value!r}")
-    if len(inputs) != len(targets):
-        raise ValueError(f"train: {len(inputs)} inputs but {len(targets)} targets")
-    targets = regression_targets(model, inputs, targets)
-    generator = seeded_generator(seed)
+        check_positive_integer(f"train: {name}", value)
+    check_targets(inputs, targets)
     criterion = MSELoss()
     optimizer = SGD(model.param(), lr=lr, momentum=momentum)
-    model.zero_grad()  # start from clean gradients
+    optimizer.zero_grad()  # start from clean gradients
+    generator = seeded_generator(seed)
     history = History()
-    warned_zero_output = False
-    batches = range(0, len(inputs), batch_size)
     for _ in tqdm(range(epochs), desc="training", unit="epoch", disable=not progress):
         start = time.perf_counter()
-        order = torch.randperm(len(inputs), generator=generator)
-        total_loss = 0.0
-        for number, first in enumerate(batches, start=1):
-            batch = order[first : first + batch_size]
-            # One SGD iteration: forward the batch, compute the loss, backpropagate its
-            # gradient through the model, and step (then zero the gradients) once every
-            # `accumulate` batches or at the epoch's last batch. Name the model's output
-            # `output` and the loss `loss`: the lines after the block use them.
-            # YOUR CODE HERE
-            raise NotImplementedError()
-            total_loss += loss.item() * len(batch)
-        history.loss.append(total_loss / len(inputs))
+        loss = train_epoch(model, criterion, optimizer, inputs, targets,
+                           batch_size=batch_size, accumulate=accumulate, generator=generator)  # fmt: skip
         history.seconds.append(time.perf_counter() - start)
+        history.loss.append(loss)
         if validation is not None:
             history.validation_accuracy.append(accuracy(model, *validation))
-        if not math.isfinite(history.loss[-1]):
+        if not math.isfinite(loss):
             warnings.warn(
-                f"the training loss became {history.loss[-1]} at epoch {len(history.loss)}: "
-                f"training stopped. Lower the learning rate (lr={lr}) or the momentum.",
+                f"the training loss became {loss} at epoch {len(history.loss)}: training stopped. "
+                f"Lower the learning rate (lr={lr}) or the momentum.",
                 RuntimeWarning,
                 stacklevel=2,
             )
             break
-        if not warned_zero_output and not output.any():
-            warned_zero_output = True
-            warnings.warn(
-                "the network's output is identically zero: its ReLUs may all be dead, and "
-                "then no gradient flows. Lower the learning rate, or end the network with "
-                "NoActivation (or Tanh) instead of ReLU.",
-                RuntimeWarning,
-                stacklevel=2,
-            )
     return history
 
 
-def regression_targets(model: Module, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Return targets of the model's output shape: one-hot or (N, 1) for class labels."""
-    if targets.dim() != 1:
-        return targets.to(inputs.dtype)
-    outputs = model(inputs[:1]).shape[1]
-    if outputs == 1:
-        return targets.to(inputs.dtype).unsqueeze(1)
-    if targets.is_floating_point():
+def check_targets(inputs: torch.Tensor, targets: torch.Tensor) -> None:
+    """Raise a ``ValueError`` that names the fix unless ``targets`` are (N, K), of the inputs' dtype."""
+    if targets.dim() != 2 or targets.dtype != inputs.dtype:
         raise ValueError(
-            f"train: targets of shape (N,) must be integer class labels for a model with "
-            f"{outputs} outputs, got dtype {targets.dtype}"
+            f"train: targets must have the model's output shape (N, K) and the inputs' dtype "
+            f"{inputs.dtype}, got shape {tuple(targets.shape)} and dtype {targets.dtype}. Encode "
+            f"class labels first: one_hot(labels, K, dtype=inputs.dtype) for a model with K outputs, "
+            f"labels.to(inputs.dtype).unsqueeze(1) for one output."
         )
-    if targets.min() < 0 or targets.max() >= outputs:
-        raise ValueError(f"train: class labels must be in [0, {outputs - 1}] for a model with {outputs} outputs")
-    return torch.eye(outputs, dtype=inputs.dtype)[targets]
+    if len(inputs) != len(targets):
+        raise ValueError(f"train: {len(inputs)} inputs but {len(targets)} targets")
 
 
 def accuracy(model: Module, inputs: torch.Tensor, targets: torch.Tensor, batch_size: int | None = None) -> float:
-    """Return the fraction of samples whose predicted class is the target's, in [0, 1].
+    """Return the fraction of samples whose predicted class is the target's, a Python float in [0, 1].
 
-    With one output, the prediction is 1 when the output is > 0.5, else 0; with
+    With one output, the predicted class is 1 when the output is > 0.5, else 0; with
     several outputs, it is the index of the largest. The result does not depend on
-    ``batch_size``, which only bounds how many samples are forwarded at once.
+    ``batch_size``, which only bounds how many samples are forwarded at once. The
+    model is forwarded in evaluation mode, then left in the mode it was in.
 
     Args:
         model: the network.
         inputs: inputs of shape (N, D).
-        targets: class labels of shape (N,), or targets of the output's shape
-            (one-hot, or (N, 1) in {0, 1}), converted to labels the same way.
+        targets: class labels of shape (N,), or targets of the output's shape (one-hot
+            (N, K), or (N, 1) in {0, 1}), turned into labels the same way as outputs.
         batch_size: samples per forward pass; ``None`` forwards all at once.
+
+    Example:
+        >>> model = Sequential(Linear(2, 2))
+        >>> 0 <= accuracy(model, torch.rand(10, 2), torch.ones(10, dtype=torch.long)) <= 1
+        True
     """
     if len(inputs) != len(targets):
         raise ValueError(f"accuracy: {len(inputs)} inputs but {len(targets)} targets")
-    labels = class_labels(targets)
-    step = batch_size or len(inputs)
+    if batch_size is not None:
+        check_positive_integer("accuracy: batch_size", batch_size)
+    training = model.training
+    model.eval()  # no backward follows: forward need not save anything
+    correct = count_correct(model, inputs, class_labels(targets), batch_size or len(inputs))
+    model.train(training)
+    return correct / len(inputs)
+
+
+def count_correct(model: Module, inputs: torch.Tensor, labels: torch.Tensor, batch_size: int) -> int:
+    """Return how many samples the model assigns to their class ``labels`` (N,), as an int.
+
+    The inputs are forwarded ``batch_size`` at a time.
+    """
+    # For each slice of batch_size inputs: predicted classes = class_labels(model output);
+    # add how many equal the slice's labels to a Python int count.
     # YOUR CODE HERE
     raise NotImplementedError()
 
 
 def class_labels(values: torch.Tensor) -> torch.Tensor:
-    """Return (N,) labels: values of shape (N,) as they are, (N, 1) thresholded at 0.5, (N, K) argmax."""
+    """Return labels of shape (N,): values of shape (N,) as they are, (N, 1) thresholded at 0.5, (N, K) argmax."""
     if values.dim() == 1:
         return values.long()
     if values.shape[1] == 1:
