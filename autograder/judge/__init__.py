@@ -1,0 +1,1 @@
+"""The judge: everything that decides a grade, in a process that never imports a submission."""

@@ -1,0 +1,212 @@
+"""Grade one submission: copy, scan, import each file once, run the checks, report.
+
+A check is graded only if every file it imports (its closure) exists, parses, passes
+the scan and imports; otherwise it scores 0 with a message that points at the one note,
+at the top of the report, that says what is wrong with that file. So a syntax error in
+one file is reported once, and costs only the checks that import that file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from .. import manifest, sandbox
+from ..manifest import Check
+from . import checks_framework, checks_pairs
+from .probe import CheckRun, Probe
+from .report import Report, project_of
+from .runner import Job, Outcome, Runner, failure_message
+from .scan import ProjectScan, scan_project
+from .submission import Submission, copy_sources
+
+IMPLEMENTATIONS = {**checks_framework.CHECKS, **checks_pairs.CHECKS}
+MAX_FINDINGS_SHOWN = 5
+
+
+def default_jobs() -> int:
+    """Probes run at once: the cores this process may use, at most 2 (checks are small)."""
+    return max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+
+
+def import_check(project: str) -> CheckRun:
+    """A job that only imports a file: its failure is the file's own."""
+    yield Probe(f"{project}.imported")
+
+
+class Grading:
+    """The state of one grading: the copy, its scans, the notes, the outcomes so far."""
+
+    def __init__(self, submission: Submission, copy: Path, checks: list[Check]) -> None:
+        self.submission, self.copy, self.checks = submission, copy, checks
+        self.notes: list[str] = []
+        self.outcomes: dict[str, Outcome] = {}
+        self.scans: dict[str, ProjectScan] = {
+            project: scan_project(copy / project, project) for project in submission.projects
+        }
+        self.broken: dict[str, str] = {}  # "project/file" -> the note about it
+        self.failed_imports: set[str] = set()
+
+    def not_graded(self, check: Check, message: str) -> None:
+        """A check that cannot run scores 0 with ``message``."""
+        self.outcomes[check.name] = Outcome("not graded", message)
+
+    def closure(self, check: Check) -> list[str] | None:
+        """The files a check imports (project-relative), or None after recording why it cannot run."""
+        project = project_of(check)
+        scan = self.scans.get(project)
+        if scan is None:
+            self.not_graded(check, f"not graded: the submission has no {project}/ folder")
+            return None
+        missing = [file for file in manifest.files_of(check) if file not in scan.files]
+        if missing:
+            self.not_graded(check, f"not graded: {', '.join(f'{project}/{file}' for file in missing)} is missing")
+            return None
+        return scan.closure(manifest.files_of(check))
+
+    def static_problems(self, check: Check, files: list[str]) -> bool:
+        """Record syntax errors and scan findings in a check's files; True if there are any."""
+        project = project_of(check)
+        scan = self.scans[project]
+        syntax = [file for file in files if scan.files[file].syntax_error]
+        for file in syntax:
+            self.note(
+                f"{project}/{file}",
+                f"your file {project}/{file} has a syntax error at "
+                f"{scan.files[file].syntax_error}: fix it, then grade again",
+            )
+        if syntax:
+            shown = ", ".join(f"{project}/{file}" for file in syntax)
+            self.not_graded(
+                check, f"not graded: {shown}, which this check imports, has a syntax error (see the note at the top)"
+            )
+            return True
+        findings = [finding for file in files for finding in scan.files[file].findings]
+        if findings:
+            listed = "\n".join(f"  {finding}" for finding in findings[:MAX_FINDINGS_SHOWN])
+            more = len(findings) - MAX_FINDINGS_SHOWN
+            rule = (
+                "the framework's source uses only tensor operations and no reflection"
+                if project == "framework"
+                else "graded code uses no reflection"
+            )
+            self.not_graded(
+                check,
+                f"{rule}; the files this check imports break it:\n{listed}"
+                + (f"\n  ... and {more} more" if more > 0 else ""),
+            )
+            return True
+        return False
+
+    def note(self, key: str, text: str) -> None:
+        """A message shown once at the top of the report."""
+        if key not in self.broken:
+            self.broken[key] = text
+            self.notes.append(text)
+
+    def run_init(self, project: str, files: list[str]) -> bool:
+        """Whether a check's files need the project's ``__init__.py`` to run."""
+        return "__init__.py" in files and project in self.scans
+
+    def import_all(self, runner: Runner, graded: dict[str, list[str]]) -> None:
+        """Import every file the graded checks need, once each; note the files that fail."""
+        jobs = {}
+        for name, files in graded.items():
+            project = project_of(manifest.CHECKS_BY_NAME[name])
+            for file in files:
+                key = f"{project}/{file}"
+                if key not in jobs and file != "__init__.py":
+                    jobs[key] = Job(
+                        f"import {key}",
+                        import_check(project),
+                        project,
+                        (file,),
+                        manifest.QUICK_LIMIT,
+                        run_init=self.run_init(project, self.scans[project].closure((file,))),
+                    )
+        outcomes = runner.run(list(jobs.values()))
+        failed = {key for key, job in jobs.items() if not outcomes[job.name].passed}
+        for key in sorted(failed):
+            project, _, file = key.partition("/")
+            dependencies = {f"{project}/{path}" for path in self.scans[project].closure((file,)) if path != file}
+            if dependencies & failed:
+                continue  # its dependency's note says it
+            message = outcomes[jobs[key].name].message
+            self.note(key, f"importing {key} failed:\n  " + message.replace("\n", "\n  "))
+        self.failed_imports = failed
+
+    def jobs(self, graded: dict[str, list[str]]) -> list[Job]:
+        """The jobs of the checks that can run; the others are recorded as not graded."""
+        jobs = []
+        for name, files in graded.items():
+            check = manifest.CHECKS_BY_NAME[name]
+            project = project_of(check)
+            broken = sorted({f"{project}/{file}" for file in files} & self.failed_imports)
+            if broken:
+                self.not_graded(check, f"not graded: importing {', '.join(broken)} failed (see the note at the top)")
+                continue
+            jobs.append(
+                Job(
+                    name,
+                    IMPLEMENTATIONS[name](),
+                    project,
+                    manifest.files_of(check),
+                    check.limit,
+                    run_init=self.run_init(project, files),
+                )
+            )
+        return jobs
+
+
+def worker_specs(submission_copy: Path, threads: int = 1) -> dict[str, sandbox.WorkerSpec]:
+    """The two workers of a grading: one without any dataset, one that sees the MNIST files."""
+    from reference.pairs.mnist import resolve_data_dir
+
+    return {
+        "main": sandbox.WorkerSpec(submission_copy, threads=threads),
+        "data": sandbox.WorkerSpec(submission_copy, data_dir=resolve_data_dir(), threads=threads),
+    }
+
+
+def grade(
+    submission: Submission,
+    tasks: tuple[str, ...] | None = None,
+    jobs: int | None = None,
+    progress: Callable[[str, Outcome], None] | None = None,
+) -> Report:
+    """Grade ``tasks`` (default: all) of ``submission``; the report lists every check of those tasks."""
+    start = time.perf_counter()
+    tasks = tasks or tuple(task.name for task in manifest.TASKS)
+    checks = manifest.checks_of(tasks)
+    with tempfile.TemporaryDirectory(prefix="autograder-copy-") as folder:
+        copy = Path(folder) / "submission"
+        copy.mkdir()
+        copy.chmod(0o755)
+        notes = copy_sources(submission, copy)
+        grading = Grading(submission, copy, checks)
+        grading.notes += notes
+        graded: dict[str, list[str]] = {}
+        for check in checks:
+            files = grading.closure(check)
+            if files is not None and not grading.static_problems(check, files):
+                graded[check.name] = files
+        isolation = sandbox.isolation()
+        if graded:
+            profiles = ["main"] + (["data"] if any(name.startswith("pair_data.") for name in graded) else [])
+            with Runner(worker_specs(copy), jobs or default_jobs(), progress) as runner:
+                runner.start(profiles)
+                grading.import_all(runner, graded)
+                grading.outcomes.update(runner.run(grading.jobs(graded)))
+        if progress:
+            for check in checks:
+                if check.name in grading.outcomes and grading.outcomes[check.name].status == "not graded":
+                    progress(check.name, grading.outcomes[check.name])
+    return Report(
+        submission.label, tasks, grading.outcomes, grading.notes, isolation.line(), time.perf_counter() - start
+    )
+
+
+__all__ = ["Report", "failure_message", "grade"]

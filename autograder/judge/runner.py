@@ -1,0 +1,387 @@
+"""Run checks: send their probes to workers, feed the answers back, enforce the time limits.
+
+Each check is a generator (``probe.CheckRun``). The runner starts every check, sends
+each probe it yields to a worker (at most ``jobs`` at a time; identical probes once),
+and resumes the check with the answer. A probe past its wall-clock limit costs its
+checks, and the whole worker is killed (its process group) and started afresh; probes
+that were running beside it are sent again. A worker that dies by itself costs the
+probe it was running alone; probes that were running together are retried one by one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import selectors
+import signal
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import sandbox
+from ..worker import codec
+from ..worker.channel import FrameReader
+from .messages import CheckFailure
+from .probe import CheckRun, Probe
+
+NOMINAL_CALIBRATION = 0.02  # seconds of the worker's calibration on an idle 2-core machine (worker/zygote.py)
+MAX_SLOWDOWN = 10.0
+START_LIMIT = 120.0  # seconds for a worker to import torch and report ready
+STUB_PREFIX = "task "  # generated stubs raise NotImplementedError("task TASK: write NAME")
+TIMEOUT_HINT = "look for an endless loop, or a loop over samples that should be one tensor operation"
+
+
+@dataclass
+class Outcome:
+    """The verdict of one check: ``status`` is passed, failed, timed out, crashed or not graded."""
+
+    status: str
+    message: str = ""
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        """Whether the check earns its points."""
+        return self.status == "passed"
+
+
+@dataclass
+class Job:
+    """A check in progress: its generator, the files and project its probes import, and its limit."""
+
+    name: str
+    run: CheckRun
+    project: str
+    files: tuple[str, ...]
+    limit: float
+    run_init: bool = False
+    start: float = field(default_factory=time.perf_counter)
+
+
+@dataclass
+class Request:
+    """A probe on its way to a worker, and the jobs waiting for its answer."""
+
+    key: str
+    probe: Probe
+    project: str
+    files: tuple[str, ...]
+    limit: float
+    run_init: bool = False
+    waiters: list[Job] = field(default_factory=list)
+    attempts: int = 0
+    alone: bool = False
+
+
+class Worker:
+    """One running sandbox: its process, its channel, its requests in flight."""
+
+    def __init__(self, spec: sandbox.WorkerSpec) -> None:
+        self.process, self.scratch = sandbox.start(spec)
+        self.reader = FrameReader(self.process.stdout.fileno())
+        self.outbox = bytearray()
+        self.ready = False
+        self.slowdown = 1.0
+        self.started = time.perf_counter()
+        self.inflight: dict[int, tuple[Request, float]] = {}  # id -> (request, deadline)
+        os.set_blocking(self.process.stdin.fileno(), False)
+
+    def send(self, identifier: int, request: Request) -> None:
+        """Queue the frame of ``request``; its deadline starts now."""
+        message = {
+            "id": identifier,
+            "probe": request.probe.name,
+            "project": request.project,
+            "files": [file.removesuffix(".py").replace("/", ".") for file in request.files],
+            "run_init": request.run_init,
+            "args": request.probe.args,
+        }
+        self.outbox += codec.encode(message)
+        self.inflight[identifier] = (request, time.perf_counter() + request.limit * self.slowdown)
+
+    def flush(self) -> None:
+        """Write what the pipe takes now."""
+        if self.outbox:
+            try:
+                written = os.write(self.process.stdin.fileno(), self.outbox)
+            except BlockingIOError:
+                return
+            except BrokenPipeError:
+                self.outbox.clear()
+                return
+            del self.outbox[:written]
+
+    def stderr(self) -> str:
+        """The end of what the worker printed on its standard error."""
+        try:
+            return (Path(self.scratch.name) / "stderr.txt").read_text(errors="replace")[-2000:]
+        except OSError:
+            return ""
+
+    def kill(self) -> None:
+        """Kill the worker's whole process group and forget it."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            with contextlib.suppress(OSError):
+                stream.close()
+        self.scratch.cleanup()
+
+
+def failure_message(error: dict[str, Any], project: str) -> str:
+    """The student's message for an exception the submission raised (described by the worker)."""
+    syntax = error.get("syntax")
+    if syntax and syntax.get("file"):
+        return (
+            f"your file {syntax['file']} has a syntax error at line {syntax['line']}: {syntax['message']}\n"
+            f"  hint: fix it, then grade again"
+        )
+    frames, kind, text = error.get("frames", []), error.get("type", "an exception"), error.get("message", "")
+    if kind == "NotImplementedError" and frames and (not text or text.startswith(STUB_PREFIX)):
+        where = frames[-1]
+        module = where["file"].removesuffix(".py").replace("/", ".")
+        return f"not implemented yet: {module}.{where['function']}"
+    if not frames:
+        return text if kind == "ProbeError" else f"{kind}: {text}"
+    lines = [f"  {frame['file']}:{frame['line']} in {frame['function']}: {frame['source']}" for frame in frames[-3:]]
+    return f"your code raised {kind}: {text}\n" + "\n".join(lines)
+
+
+def death_message(died: dict[str, Any]) -> str:
+    """The message for a child that ended without answering."""
+    if "signal" in died:
+        return (
+            f"the process running your code was killed by {died['signal']} before answering\n"
+            f"  hint: it ran out of memory, or your code killed it"
+        )
+    return (
+        f"the process running your code ended (exit status {died.get('exit_code')}) before answering\n"
+        f"  hint: something in your code called os._exit(), exit() or killed it"
+    )
+
+
+class Runner:
+    """Run jobs on workers made from ``specs`` (one worker per profile: "main", "data")."""
+
+    def __init__(
+        self,
+        specs: dict[str, sandbox.WorkerSpec],
+        jobs: int = 2,
+        progress: Callable[[str, Outcome], None] | None = None,
+    ) -> None:
+        self.specs, self.jobs, self.progress = specs, max(1, jobs), progress
+        self.workers: dict[str, Worker] = {}
+        self.selector = selectors.DefaultSelector()
+        self.cache: dict[str, dict[str, Any]] = {}
+        self.requests: dict[str, Request] = {}
+        self.queue: deque[Request] = deque()
+        self.outcomes: dict[str, Outcome] = {}
+        self.next_id = 0
+
+    def start(self, profiles: list[str]) -> None:
+        """Start the workers of ``profiles`` now, so that they import torch while the judge prepares."""
+        for profile in profiles:
+            self.worker(profile)
+
+    def profile(self, request: Request) -> str:
+        """The worker a request needs: the one that sees the MNIST files, or the main one."""
+        return "data" if request.probe.data else "main"
+
+    def worker(self, profile: str) -> Worker:
+        """The worker of ``profile``, started if needed."""
+        if profile not in self.workers:
+            worker = Worker(self.specs[profile])
+            self.workers[profile] = worker
+            self.selector.register(worker.reader.fd, selectors.EVENT_READ, profile)
+        return self.workers[profile]
+
+    def run(self, jobs: list[Job]) -> dict[str, Outcome]:
+        """Run every job to its verdict; return the verdicts of these jobs by name."""
+        for job in jobs:
+            self.advance(job, None)
+        while self.queue or any(worker.inflight for worker in self.workers.values()):
+            self.dispatch()
+            self.wait()
+        return {job.name: self.outcomes[job.name] for job in jobs}
+
+    def close(self) -> None:
+        """Kill every worker."""
+        for profile in list(self.workers):
+            self.stop(profile)
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        self.close()
+
+    def finish(self, job: Job, status: str, message: str = "") -> None:
+        """Record a job's verdict."""
+        outcome = Outcome(status, message, time.perf_counter() - job.start)
+        self.outcomes[job.name] = outcome
+        if self.progress:
+            self.progress(job.name, outcome)
+
+    def advance(self, job: Job, answer: dict[str, Any] | None) -> None:
+        """Resume a job with an answer (None to start it) until it waits for a probe or ends."""
+        while True:
+            try:
+                probe = job.run.send(answer) if answer is not None else next(job.run)
+            except StopIteration:
+                self.finish(job, "passed")
+                return
+            except CheckFailure as failure:
+                self.finish(job, "failed", str(failure))
+                return
+            except Exception as error:  # a fault of the kit, not of the student: say so plainly
+                self.finish(
+                    job,
+                    "crashed",
+                    f"the autograder failed on this check ({type(error).__name__}: {error}); "
+                    f"this is a bug of the kit, please report it",
+                )
+                return
+            key = probe.key((*job.files, f"run_init={job.run_init}"))
+            if key in self.cache:
+                answer = self.cache[key]
+                if "ok" not in answer:
+                    self.answer_failed(job, answer)
+                    return
+                answer = answer["ok"]
+                continue
+            if key not in self.requests:
+                request = Request(key, probe, job.project, job.files, job.limit, job.run_init)
+                self.requests[key] = request
+                self.queue.append(request)
+            self.requests[key].waiters.append(job)
+            return
+
+    def answer_failed(self, job: Job, answer: dict[str, Any]) -> None:
+        """A probe of ``job`` ended without a result: the submission raised, died or timed out."""
+        if "error" in answer:
+            self.finish(job, "failed", failure_message(answer["error"], job.project))
+        elif "timed_out" in answer:
+            self.finish(
+                job,
+                "timed out",
+                f"this check took longer than {answer['timed_out']:.3g} s and was stopped\n  hint: {TIMEOUT_HINT}",
+            )
+        else:
+            self.finish(job, "crashed", death_message(answer.get("died", {})))
+
+    def dispatch(self) -> None:
+        """Send queued requests while fewer than ``jobs`` are in flight."""
+        for request in list(self.queue):
+            inflight = sum(len(worker.inflight) for worker in self.workers.values())
+            if inflight >= self.jobs:
+                break
+            worker = self.worker(self.profile(request))
+            if (
+                not worker.ready
+                or (request.alone and worker.inflight)
+                or any(pending.alone for pending, _ in worker.inflight.values())
+            ):
+                continue
+            self.queue.remove(request)
+            request.attempts += 1
+            self.next_id += 1
+            worker.send(self.next_id, request)
+        for worker in self.workers.values():
+            worker.flush()
+
+    def wait(self) -> None:
+        """Wait for answers until the earliest deadline; handle what arrived or expired."""
+        now = time.perf_counter()
+        deadlines = [deadline for worker in self.workers.values() for _, deadline in worker.inflight.values()]
+        deadlines += [worker.started + START_LIMIT for worker in self.workers.values() if not worker.ready]
+        timeout = max(0.0, min(deadlines) - now) if deadlines else 0.05
+        writing = any(worker.outbox for worker in self.workers.values())
+        events = self.selector.select(min(timeout, 0.01) if writing else timeout)
+        for key, _ in events:
+            self.read(key.data)
+        self.expire()
+
+    def read(self, profile: str) -> None:
+        """Read a worker's answers; handle its death when its channel closes."""
+        worker = self.workers.get(profile)
+        if worker is None:
+            return
+        try:
+            frames = worker.reader.read()
+        except codec.CodecError:
+            frames, worker.reader.closed = [], True
+        for frame in frames:
+            try:
+                message = codec.decode(frame)
+            except codec.CodecError:
+                continue
+            if not isinstance(message, dict):
+                continue
+            if "hello" in message:
+                worker.ready = True
+                calibration = message["hello"].get("calibration")
+                if isinstance(calibration, float) and calibration > 0:
+                    worker.slowdown = min(MAX_SLOWDOWN, max(1.0, calibration / NOMINAL_CALIBRATION))
+                continue
+            entry = worker.inflight.pop(message.get("id"), None)
+            if entry is not None:
+                self.answered(entry[0], message)
+        if worker.reader.closed:
+            self.worker_died(profile)
+
+    def answered(self, request: Request, message: dict[str, Any]) -> None:
+        """Store a probe's answer and resume the jobs waiting for it."""
+        answer = {key: message[key] for key in ("ok", "error", "died", "timed_out") if key in message}
+        self.cache[request.key] = answer
+        del self.requests[request.key]
+        for job in request.waiters:
+            if "ok" in answer:
+                self.advance(job, answer["ok"])
+            else:
+                self.answer_failed(job, answer)
+
+    def stop(self, profile: str) -> list[Request]:
+        """Kill a worker; return the requests it had in flight."""
+        worker = self.workers.pop(profile)
+        self.selector.unregister(worker.reader.fd)
+        pending = [request for request, _ in worker.inflight.values()]
+        worker.kill()
+        return pending
+
+    def worker_died(self, profile: str) -> None:
+        """A worker's channel closed: a probe running alone is at fault; others are retried alone."""
+        worker = self.workers[profile]
+        detail = worker.stderr().strip().splitlines()[-1:] if not worker.ready else []
+        pending = self.stop(profile)
+        if not worker.ready and not pending:
+            for request in [r for r in self.queue if self.profile(r) == profile]:
+                self.queue.remove(request)
+                self.answered(request, {"died": {"exit_code": None}})
+            raise RuntimeError(f"the grading worker could not start: {' '.join(detail) or 'no message'}")
+        for request in pending:
+            if len(pending) == 1 or request.attempts >= 2:
+                self.answered(request, {"died": {"exit_code": None}})
+            else:
+                request.alone = True
+                self.queue.appendleft(request)
+
+    def expire(self) -> None:
+        """Kill the workers whose probes ran out of time; those probes fail, the others are sent again."""
+        now = time.perf_counter()
+        for profile, worker in list(self.workers.items()):
+            if not worker.ready and now > worker.started + START_LIMIT:
+                raise RuntimeError(f"the grading worker did not start within {START_LIMIT:g} s: {worker.stderr()}")
+            late = [request for request, deadline in worker.inflight.values() if now > deadline]
+            if not late:
+                continue
+            limits = {request.key: request.limit * worker.slowdown for request in late}
+            for request in self.stop(profile):
+                if request.key in limits:
+                    self.answered(request, {"timed_out": limits[request.key]})
+                else:
+                    request.attempts -= 1  # not its fault
+                    self.queue.appendleft(request)

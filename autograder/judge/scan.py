@@ -1,0 +1,561 @@
+"""The source scan: what a graded file may import, name and reach.
+
+The scan reads the judge's copy of a submission (the very files the worker runs) and
+finds, per file and line, every use the grading does not allow:
+
+- **Reflection**, in both projects: ``eval``, ``exec``, ``compile``, ``__import__``,
+  ``globals``, ``vars`` and the like; ``getattr``/``setattr``/``delattr``/``hasattr``
+  except with a literal attribute name; dunder attributes beyond a short list
+  (``__init__``, ``__class__``, ``__name__``, operator methods...); frame and code
+  attributes; modules used as values (so that no alias escapes the rules below); relative
+  imports that leave the project; star imports.
+- **Imports, project 2** (``framework/``), an allowlist: the framework's own modules,
+  ``torch`` and its harmless submodules (``linalg``, ``special``, ``fft``, ``random``), ``math``,
+  a short list of harmless standard modules and ``tqdm``. Everything else is refused,
+  ``torch.nn``, ``torch.autograd``, ``torch.optim``, ``torch.func``, ``functorch``,
+  ``torch._C`` and ``torch.ops`` among them; so are ``requires_grad``, ``enable_grad``,
+  ``set_grad_enabled`` with anything but a literal ``False``, ``inference_mode`` with
+  anything but nothing or ``True``, and ``torch.load`` without ``weights_only=True``.
+  ``torch.no_grad()`` and ``torch.set_grad_enabled(False)`` are allowed: the course's
+  handout asks for them.
+- **Imports, project 1** (``pairs/``), a denylist: the reflective modules (``sys``,
+  ``inspect``, ``importlib``, ``gc``, ``builtins``, ``ctypes``, ``pickle``...).
+
+An attribute chain that starts at an imported name is resolved against the real module
+here, step by step, so ``os.sys`` or ``torch.sys`` is seen for what it is: every module on
+the way must be allowed, every name public, and a module's names may be restricted
+(``os`` offers paths and the environment, not ``system``).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REFLECTION_NAMES = frozenset(
+    {
+        "eval",
+        "exec",
+        "compile",
+        "__import__",
+        "globals",
+        "locals",
+        "vars",
+        "breakpoint",
+        "__builtins__",
+        "__loader__",
+        "__spec__",
+        "get_type_hints",
+        "ForwardRef",
+    }
+)
+NAME_TAKING = frozenset({"getattr", "setattr", "delattr", "hasattr"})
+ALLOWED_DUNDER_NAMES = frozenset(
+    {"__name__", "__file__", "__doc__", "__all__", "__class__", "__qualname__", "__module__", "__version__"}
+)
+ALLOWED_DUNDER_ATTRIBUTES = frozenset(
+    {
+        "__init__",
+        "__class__",
+        "__name__",
+        "__qualname__",
+        "__doc__",
+        "__module__",
+        "__len__",
+        "__getitem__",
+        "__setitem__",
+        "__delitem__",
+        "__iter__",
+        "__next__",
+        "__contains__",
+        "__call__",
+        "__repr__",
+        "__str__",
+        "__enter__",
+        "__exit__",
+        "__eq__",
+        "__ne__",
+        "__lt__",
+        "__le__",
+        "__gt__",
+        "__ge__",
+        "__hash__",
+        "__bool__",
+        "__add__",
+        "__sub__",
+        "__mul__",
+        "__matmul__",
+        "__truediv__",
+        "__neg__",
+        "__post_init__",
+    }
+)
+FRAME_ATTRIBUTES = frozenset(
+    {
+        "f_back",
+        "f_globals",
+        "f_locals",
+        "f_builtins",
+        "f_code",
+        "f_trace",
+        "tb_frame",
+        "tb_next",
+        "gi_frame",
+        "gi_code",
+        "cr_frame",
+        "cr_code",
+        "ag_frame",
+        "ag_code",
+        "co_code",
+        "co_consts",
+        "get_type_hints",
+        "ForwardRef",
+    }
+)
+AUTOGRAD_ATTRIBUTES = frozenset(
+    {
+        "requires_grad",
+        "requires_grad_",
+        "retain_grad",
+        "retains_grad",
+        "grad_fn",
+        "register_hook",
+        "enable_grad",
+        "vmap",
+    }
+)
+FRAMEWORK_MODULES = frozenset(
+    {
+        "torch",
+        "torch.linalg",
+        "torch.special",
+        "torch.fft",
+        "torch.random",
+        "torch.types",
+        "math",
+        "__future__",
+        "typing",
+        "dataclasses",
+        "collections",
+        "collections.abc",
+        "functools",
+        "itertools",
+        "time",
+        "warnings",
+        "enum",
+        "abc",
+        "numbers",
+        "statistics",
+        "os",
+        "os.path",
+        "posixpath",
+        "pathlib",
+        "tqdm",
+        "tqdm.auto",
+        "tqdm.std",
+        "tqdm.autonotebook",
+        "copy",
+        "random",
+        "json",
+    }
+)
+DENIED_MODULES = frozenset(
+    {
+        "sys",
+        "inspect",
+        "importlib",
+        "gc",
+        "builtins",
+        "ctypes",
+        "traceback",
+        "pickle",
+        "marshal",
+        "dill",
+        "cloudpickle",
+        "subprocess",
+        "multiprocessing",
+        "code",
+        "codeop",
+        "runpy",
+        "pdb",
+        "bdb",
+        "faulthandler",
+        "tracemalloc",
+        "site",
+        "_thread",
+        "threading",
+        "signal",
+        "operator",
+        "string",
+        "shelve",
+        "copyreg",
+        "antigravity",
+        "this",
+        "torch.hub",
+        "torch.package",
+        "torch.utils.cpp_extension",
+        "torch.multiprocessing",
+        "torch.serialization",
+        "torch.library",
+        "torch.ops",
+    }
+)
+MODULE_NAMES = {"os": frozenset({"PathLike", "fspath", "path", "environ", "getenv", "sep", "linesep", "curdir"})}
+FRAMEWORK_HINT = (
+    "the framework may import only its own modules (from .module import ...), torch without torch.nn, "
+    "torch.autograd, torch.optim or torch.func, math, and a few harmless standard modules"
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One use the grading does not allow: file (relative to the submission), line, and what and why."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The rules of one project: an allowlist of modules (framework) or a denylist (pairs)."""
+
+    project: str
+    allowed: frozenset[str] | None
+    denied: frozenset[str]
+    autograd: bool  # whether autograd is forbidden (project 2)
+
+
+FRAMEWORK = Policy("framework", FRAMEWORK_MODULES, frozenset(), autograd=True)
+PAIRS = Policy("pairs", None, DENIED_MODULES, autograd=False)
+POLICIES = {"framework": FRAMEWORK, "pairs": PAIRS}
+
+
+@dataclass
+class FileScan:
+    """What the scan learnt of one file: its findings, a syntax error, and the project files it imports."""
+
+    findings: list[Finding] = field(default_factory=list)
+    syntax_error: str | None = None
+    imports: set[str] = field(default_factory=set)  # module paths: "linear", "sub/helpers"
+    package_names: set[str] = field(default_factory=set)  # "from . import X": a module, or a name of __init__.py
+
+
+def module_allowed(name: str, policy: Policy) -> bool:
+    """Whether ``policy`` lets graded code import or reach the module ``name``."""
+    if any(part.startswith("_") and part != "__future__" for part in name.split(".")):
+        return False
+    if policy.allowed is not None:
+        return name in policy.allowed
+    return not any(name == denied or name.startswith(denied + ".") for denied in policy.denied)
+
+
+def resolve_module(name: str, policy: Policy) -> Any:
+    """The module ``name`` as the judge's Python has it, or None when it cannot be known safely."""
+    if not module_allowed(name, policy):
+        return None
+    try:
+        if importlib.util.find_spec(name.partition(".")[0]) is None:
+            return None
+        return importlib.import_module(name)
+    except Exception:
+        return None
+
+
+class Scanner(ast.NodeVisitor):
+    """Collect the findings of one file's syntax tree."""
+
+    def __init__(self, policy: Policy, path: str, package: list[str]) -> None:
+        self.policy, self.path, self.package = policy, path, package
+        self.result = FileScan()
+        self.bindings: dict[str, Any] = {}  # name bound by an import -> the object it names (None: unknown)
+        self.parents: dict[ast.AST, ast.AST] = {}
+
+    def find(self, node: ast.AST, message: str) -> None:
+        """Record a finding at ``node``'s line (once per line and message)."""
+        finding = Finding(self.path, getattr(node, "lineno", 0), message)
+        if finding not in self.result.findings:
+            self.result.findings.append(finding)
+
+    def scan(self, tree: ast.Module) -> FileScan:
+        """Scan a whole module."""
+        for parent in ast.walk(tree):
+            for child in ast.iter_child_nodes(parent):
+                self.parents[child] = parent
+        for node in ast.walk(tree):  # bindings first: a name may be used above its import in a function
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                self.bind(node)
+        self.visit(tree)
+        return self.result
+
+    # Imports ---------------------------------------------------------------------------------
+
+    def bind(self, node: ast.Import | ast.ImportFrom) -> None:
+        """Remember what each imported name refers to."""
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                top = alias.name if alias.asname else alias.name.partition(".")[0]
+                self.bindings[alias.asname or top] = resolve_module(
+                    top if not alias.asname else alias.name, self.policy
+                )
+        elif node.level == 0 and node.module:
+            module = resolve_module(node.module, self.policy)
+            for alias in node.names:
+                self.bindings[alias.asname or alias.name] = getattr(module, alias.name, None) if module else None
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self.check_module(node, alias.name)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if any(alias.name == "*" for alias in node.names):
+            self.find(node, "a star import (import every name explicitly)")
+        if node.level:
+            self.relative_import(node)
+            return
+        self.check_module(node, node.module or "")
+        module = resolve_module(node.module or "", self.policy)
+        for alias in node.names:
+            self.check_name(node, alias.name)
+            value = getattr(module, alias.name, None) if module else None
+            if isinstance(value, types.ModuleType):
+                self.check_module(node, value.__name__, f"{node.module}.{alias.name}")
+            elif module is not None:
+                self.check_member(node, module, alias.name, uses=False)
+
+    def check_module(self, node: ast.AST, name: str, shown: str | None = None) -> None:
+        """A finding if the module may not be used."""
+        if module_allowed(name, self.policy):
+            return
+        if self.policy.allowed is not None:
+            self.find(node, f"{shown or name}: {FRAMEWORK_HINT}")
+        else:
+            self.find(node, f"{shown or name}: graded code may not use reflective modules such as {name.split('.')[0]}")
+
+    def relative_import(self, node: ast.ImportFrom) -> None:
+        """Record the project file a relative import reads; refuse one that leaves the project."""
+        if node.level > 1 + len(self.package):
+            written = f"from {'.' * node.level}{node.module or ''} import ..."
+            self.find(node, f"a relative import that leaves {self.policy.project}/ ({written})")
+            return
+        if self.type_checking_only(node):
+            return  # never runs: only type checkers read it
+        base = self.package[: len(self.package) - (node.level - 1)]
+        if node.module:
+            self.result.imports.add("/".join([*base, *node.module.split(".")]))
+        else:
+            self.result.package_names.update("/".join([*base, alias.name]) for alias in node.names)
+
+    def type_checking_only(self, node: ast.AST) -> bool:
+        """Whether ``node`` lies in the body of an ``if TYPE_CHECKING:`` block."""
+        child, parent = node, self.parents.get(node)
+        while parent is not None:
+            test = getattr(parent, "test", None)
+            if isinstance(parent, ast.If) and child in parent.body and ast.unparse(test).endswith("TYPE_CHECKING"):
+                return True
+            child, parent = parent, self.parents.get(parent)
+        return False
+
+    # Names and attributes --------------------------------------------------------------------
+
+    def check_name(self, node: ast.AST, name: str) -> None:
+        """A finding for a reflective or forbidden name."""
+        if name in REFLECTION_NAMES or (
+            name.startswith("__") and name.endswith("__") and name not in ALLOWED_DUNDER_NAMES
+        ):
+            self.find(node, f"{name}: graded code may not use reflection")
+        elif self.policy.autograd and name in AUTOGRAD_ATTRIBUTES:
+            self.find(node, f"{name}: the framework computes its gradients itself, without autograd")
+
+    def check_attribute(self, node: ast.AST, name: str) -> None:
+        """A finding for an attribute name that no graded code may read or write."""
+        dunder = name.startswith("__") and name.endswith("__")
+        if (dunder and name not in ALLOWED_DUNDER_ATTRIBUTES) or name in FRAME_ATTRIBUTES:
+            self.find(node, f".{name}: graded code may not use reflection")
+        elif self.policy.autograd and name in AUTOGRAD_ATTRIBUTES:
+            self.find(node, f".{name}: the framework computes its gradients itself, without autograd")
+
+    def check_member(self, node: ast.AST, owner: Any, name: str, uses: bool = True) -> Any:
+        """Resolve ``owner.name`` for a known module or class; a finding if it is not allowed.
+
+        With ``uses``, ``node`` is where the value is used, and the framework's rules on
+        grad-mode functions apply to it (an import is checked where its names are used).
+        """
+        if isinstance(owner, types.ModuleType):
+            label = f"{owner.__name__}.{name}"
+            if name.startswith("_"):
+                self.find(node, f"{label}: a private name")
+                return None
+            allowed = MODULE_NAMES.get(owner.__name__)
+            if allowed is not None and name not in allowed:
+                self.find(node, f"{label}: {owner.__name__} offers graded code only {', '.join(sorted(allowed))}")
+                return None
+        elif isinstance(owner, type) and name.startswith("_") and not name.startswith("__"):
+            self.find(node, f"{owner.__name__}.{name}: a private name")
+            return None
+        try:
+            value = getattr(owner, name)
+        except Exception:
+            return None
+        if isinstance(value, types.ModuleType) and not module_allowed(value.__name__, self.policy):
+            self.check_module(node, value.__name__, f"{getattr(owner, '__name__', '?')}.{name}")
+            return None
+        if self.policy.autograd and uses:
+            self.check_autograd_member(node, value)
+        return value
+
+    def check_autograd_member(self, node: ast.AST, value: Any) -> None:
+        """The framework's rules on torch's grad-mode functions and on torch.load."""
+        import torch
+
+        call = self.parents.get(node)
+        arguments = call.args if isinstance(call, ast.Call) and call.func is node else None
+        keywords = {k.arg: k.value for k in call.keywords} if isinstance(call, ast.Call) and call.func is node else {}
+
+        def literal(expression: ast.AST | None) -> Any:
+            return expression.value if isinstance(expression, ast.Constant) else "not a literal"
+
+        if value is torch.set_grad_enabled:
+            if arguments is None or len(arguments) != 1 or literal(arguments[0]) is not False:
+                self.find(node, "torch.set_grad_enabled: allowed only as set_grad_enabled(False)")
+        elif value is torch.inference_mode:
+            if arguments is None or len(arguments) > 1 or (arguments and literal(arguments[0]) is not True):
+                self.find(node, "torch.inference_mode: allowed only as inference_mode() (autograd off)")
+        elif value is torch.load:
+            if "weights_only" in keywords and literal(keywords["weights_only"]) is not True:
+                self.find(node, "torch.load: only with weights_only=True, which refuses files that run code")
+        elif value is getattr(torch, "vmap", None) or value is torch.enable_grad:
+            self.find(node, "the framework computes its gradients itself, without autograd")
+
+    def chain(self, node: ast.Attribute) -> tuple[str | None, list[ast.Attribute]]:
+        """The root name of an attribute chain and its Attribute nodes, innermost first."""
+        steps = []
+        while isinstance(node, ast.Attribute):
+            steps.append(node)
+            node = node.value
+        return (node.id if isinstance(node, ast.Name) else None), list(reversed(steps))
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        self.check_attribute(node, node.attr)
+        parent = self.parents.get(node)
+        if isinstance(parent, ast.Attribute) and parent.value is node:
+            self.generic_visit(node)
+            return  # the outermost attribute of a chain resolves the whole chain
+        root, steps = self.chain(node)
+        value = self.bindings.get(root) if root is not None else None
+        for step in steps:
+            if value is None:
+                break
+            value = self.check_member(step, value, step.attr)
+        if isinstance(value, types.ModuleType):
+            self.find(node, f"{value.__name__} used as a value: use it only as {value.__name__}.name")
+        self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        self.check_name(node, node.id)
+        parent = self.parents.get(node)
+        bound = self.bindings.get(node.id)
+        if isinstance(bound, types.ModuleType) and not (isinstance(parent, ast.Attribute) and parent.value is node):
+            self.find(node, f"the module {node.id} used as a value: use it only as {node.id}.name")
+        if node.id in NAME_TAKING and not (isinstance(parent, ast.Call) and parent.func is node):
+            self.find(node, f"{node.id} passed as a value: call it directly with a literal attribute name")
+        if self.policy.autograd and bound is not None and not isinstance(bound, types.ModuleType):
+            self.check_autograd_member(node, bound)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if isinstance(node.func, ast.Name) and node.func.id in NAME_TAKING:
+            name = node.args[1] if len(node.args) > 1 else None
+            if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
+                self.find(node, f"{node.func.id} with a computed attribute name: write the name out")
+            else:
+                self.check_attribute(node, name.value)
+                target = node.args[0]
+                owner = self.bindings.get(target.id) if isinstance(target, ast.Name) else None
+                if owner is not None:
+                    self.check_member(node, owner, name.value)
+        if self.policy.autograd:
+            for keyword in node.keywords:
+                if keyword.arg in AUTOGRAD_ATTRIBUTES:
+                    self.find(node, f"{keyword.arg}=: the framework computes its gradients itself, without autograd")
+        self.generic_visit(node)
+
+    def visit_MatchClass(self, node: ast.MatchClass) -> None:
+        for name in node.kwd_attrs:
+            self.check_attribute(node, name)
+        self.generic_visit(node)
+
+
+def scan_source(source: str, path: str, policy: Policy) -> FileScan:
+    """Scan one file's source; ``path`` is relative to the submission (``framework/linear.py``)."""
+    package = list(Path(path).parts[1:-1])  # the subpackages inside the project that hold the file
+    try:
+        tree = ast.parse(source, path)
+    except SyntaxError as error:
+        return FileScan(syntax_error=f"line {error.lineno}: {error.msg}")
+    except ValueError as error:  # null bytes
+        return FileScan(syntax_error=str(error))
+    return Scanner(policy, path, package).scan(tree)
+
+
+@dataclass
+class ProjectScan:
+    """The scan of one project folder of the copy: each file's scan, by path inside the project."""
+
+    project: str
+    files: dict[str, FileScan]
+
+    def module_path(self, name: str) -> str | None:
+        """The file a module name inside the project stands for (``linear`` -> ``linear.py``)."""
+        for candidate in (f"{name}.py", f"{name}/__init__.py"):
+            if candidate in self.files:
+                return candidate
+        return None
+
+    def closure(self, files: tuple[str, ...]) -> list[str]:
+        """``files`` and every project file they import, directly or not (existing files only).
+
+        ``from . import X`` stands for the module ``X`` when there is one, else for a name
+        of the package's ``__init__.py``.
+        """
+        seen: list[str] = []
+        pending = list(files)
+        while pending:
+            path = pending.pop()
+            if path in seen or path not in self.files:
+                continue
+            seen.append(path)
+            scanned = self.files[path]
+            for name in scanned.imports:
+                target = self.module_path(name)
+                if target:
+                    pending.append(target)
+                    pending.extend(init for init in self.parent_inits(name) if init in self.files)
+            for name in scanned.package_names:
+                target = self.module_path(name)
+                package, _, _ = name.rpartition("/")
+                pending.append(target or (f"{package}/__init__.py" if package else "__init__.py"))
+        return seen
+
+    @staticmethod
+    def parent_inits(name: str) -> list[str]:
+        """The ``__init__.py`` of every subpackage on the way to module ``name`` (Python runs them)."""
+        parts = name.split("/")[:-1]
+        return [f"{'/'.join(parts[: depth + 1])}/__init__.py" for depth in range(len(parts))]
+
+
+def scan_project(folder: Path, project: str) -> ProjectScan:
+    """Scan every ``.py`` file under a project folder of the copy."""
+    policy = POLICIES[project]
+    files = {}
+    for path in sorted(folder.rglob("*.py")):
+        relative = path.relative_to(folder).as_posix()
+        files[relative] = scan_source(path.read_text(errors="replace"), f"{project}/{relative}", policy)
+    return ProjectScan(project, files)

@@ -1,0 +1,110 @@
+"""Find a submission, recognise its layout, and copy the files the worker will run.
+
+A submission is a folder laid out like ``exercises/``: a ``framework/`` folder, a
+``pairs/`` folder, or both. The copy holds its regular ``.py`` files only: no links (which
+could point into the kit), no bytecode (which Python would prefer to the source), no
+extension modules, nothing above a size limit.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+KIT = Path(__file__).resolve().parents[2]
+PROJECTS = ("pairs", "framework")
+KIT_SOLUTIONS = ("reference", "exercises")
+MAX_FILE_BYTES = 1 << 20
+MAX_FILES = 500
+SIGNATURES = {
+    "framework": ("module.py", "linear.py", "activations.py", "optim.py"),
+    "pairs": ("models.py", "mnist.py", "layers.py"),
+}
+
+
+class SubmissionError(Exception):
+    """The folder named is not a submission; the message says which folder to pass."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A submission to grade: how the user named it, its folder, and the projects it holds."""
+
+    label: str
+    path: Path
+    projects: tuple[str, ...]
+
+
+def locate(spec: str | os.PathLike) -> Submission:
+    """Resolve ``spec``: ``reference``, ``exercises``, or the path of a folder laid out like exercises/.
+
+    Raises:
+        SubmissionError: the folder does not exist, is a project folder itself, or holds no project.
+    """
+    text = str(spec)
+    candidate = Path(text).expanduser()
+    if text in KIT_SOLUTIONS and not candidate.is_dir():
+        candidate = KIT / text
+    path = candidate.resolve()
+    if not path.is_dir():
+        raise SubmissionError(
+            f"--solution {text}: {path} is not a folder. Pass 'reference', 'exercises' or the "
+            f"path of a folder laid out like exercises/ (with framework/ and/or pairs/ in it)."
+        )
+    for project, files in SIGNATURES.items():
+        if sum((path / name).is_file() for name in files) >= 2 and not (path / project).is_dir():
+            raise SubmissionError(
+                f"--solution {text}: {path} looks like the {project}/ folder of a solution, not a solution. "
+                f"Pass the folder that holds it: --solution {path.parent}"
+            )
+    projects = tuple(project for project in PROJECTS if (path / project).is_dir())
+    if not projects:
+        raise SubmissionError(
+            f"--solution {text}: {path} holds neither pairs/ nor framework/. Pass a folder laid out like exercises/."
+        )
+    label = text if text in KIT_SOLUTIONS else str(path)
+    return Submission(label, path, projects)
+
+
+def copy_sources(submission: Submission, destination: Path) -> list[str]:
+    """Copy every regular ``.py`` file of the submission's projects into ``destination``.
+
+    Returns notes for the student about what was left out (links, large files).
+    """
+    notes: list[str] = []
+    count = 0
+    for project in submission.projects:
+        source = submission.path / project
+        if source.is_symlink():
+            notes.append(f"{project}/ is a symbolic link: it is not graded (copy the folder itself)")
+            continue
+        for folder, subfolders, files in os.walk(source, followlinks=False):
+            here = Path(folder)
+            for name in list(subfolders):
+                if name == "__pycache__" or name.startswith(".") or (here / name).is_symlink():
+                    if (here / name).is_symlink():
+                        notes.append(f"{(here / name).relative_to(submission.path)}/ is a symbolic link: not graded")
+                    subfolders.remove(name)
+            for name in sorted(files):
+                path = here / name
+                relative = path.relative_to(submission.path)
+                if not name.endswith(".py"):
+                    continue
+                if path.is_symlink() or not path.is_file():
+                    notes.append(f"{relative.as_posix()} is a symbolic link: it is not graded (copy the file itself)")
+                    continue
+                if path.stat().st_size > MAX_FILE_BYTES or count >= MAX_FILES:
+                    notes.append(
+                        f"{relative.as_posix()} is left out: larger than {MAX_FILE_BYTES >> 20} MiB, or "
+                        f"beyond {MAX_FILES} files"
+                    )
+                    continue
+                target = destination / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target, follow_symlinks=False)
+                target.chmod(0o444)
+                count += 1
+        (destination / project).mkdir(parents=True, exist_ok=True)
+    return notes

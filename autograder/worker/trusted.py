@@ -1,0 +1,197 @@
+"""The kit's own, trusted parts, used by a probe wherever it is not testing the student's.
+
+A check of ``Sequential`` chains trusted layers, a check of the training loop trains a
+trusted model with a trusted loss and optimiser: a mistake elsewhere in the student's
+framework does not cost these checks too. The judge imports this module as well, to
+compute what the trusted parts do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+# Project 2 -------------------------------------------------------------------------------------
+
+
+class TrustedModule:
+    """Framework modules written by the kit, with the API the student's code calls.
+
+    They have the training and evaluation modes of the kit's own ``Module`` (a student's
+    loop may switch them), which change nothing here.
+    """
+
+    training = True
+
+    def train(self, mode: bool = True) -> TrustedModule:
+        self.training = mode
+        return self
+
+    def eval(self) -> TrustedModule:
+        return self.train(False)
+
+    def __call__(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return self.forward(*inputs)
+
+    def param(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        return []
+
+    def zero_grad(self) -> None:
+        for _, grad in self.param():
+            grad.zero_()
+
+
+class TrustedLinear(TrustedModule):
+    """y = x W^T + b, with the parameters given (weight (out, in), bias (out,))."""
+
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor) -> None:
+        self.weight, self.bias = weight.clone(), bias.clone()
+        self.weight_grad, self.bias_grad = torch.zeros_like(weight), torch.zeros_like(bias)
+        self.inputs: list[torch.Tensor] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.inputs.append(x)
+        return x @ self.weight.T + self.bias
+
+    def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
+        x = self.inputs.pop()
+        self.weight_grad += grad_output.T @ x
+        self.bias_grad += grad_output.sum(0)
+        return grad_output @ self.weight
+
+    def param(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        return [(self.weight, self.weight_grad), (self.bias, self.bias_grad)]
+
+
+class TrustedTanh(TrustedModule):
+    """tanh, element-wise."""
+
+    def __init__(self) -> None:
+        self.outputs: list[torch.Tensor] = []
+
+    def forward(self, s: torch.Tensor) -> torch.Tensor:
+        self.outputs.append(torch.tanh(s))
+        return self.outputs[-1]
+
+    def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
+        y = self.outputs.pop()
+        return grad_output * (1 - y * y)
+
+
+class TrustedMSE(TrustedModule):
+    """The mean squared error over all elements."""
+
+    def __init__(self) -> None:
+        self.difference = torch.zeros(0)
+
+    def forward(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        self.difference = prediction - target
+        return self.difference.pow(2).mean()
+
+    def backward(self) -> torch.Tensor:
+        return 2 * self.difference / self.difference.numel()
+
+
+class TrustedSGD:
+    """SGD with momentum in PyTorch's convention: v <- mu v + g, p <- p - lr v."""
+
+    def __init__(self, parameters: list[tuple[torch.Tensor, torch.Tensor]], lr: float, momentum: float) -> None:
+        self.parameters, self.lr, self.momentum = list(parameters), lr, momentum
+        self.velocities = [torch.zeros_like(parameter) for parameter, _ in self.parameters]
+        self.steps = 0
+
+    def step(self) -> None:
+        self.steps += 1
+        for (parameter, grad), velocity in zip(self.parameters, self.velocities, strict=True):
+            velocity.mul_(self.momentum).add_(grad)
+            parameter.sub_(self.lr * velocity)
+
+    def zero_grad(self) -> None:
+        for _, grad in self.parameters:
+            grad.zero_()
+
+
+class FixedOutputs(TrustedModule):
+    """A stand-in model: the output for input row ``i`` is ``outputs[i]`` (inputs hold row indices)."""
+
+    def __init__(self, outputs: torch.Tensor) -> None:
+        self.outputs = outputs
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.outputs[x[:, 0].long()]
+
+
+def as_student_module(module: TrustedModule, base: type | None) -> TrustedModule:
+    """``module``, with the student's ``Module`` as a base class when there is one.
+
+    A student's ``Sequential`` may refuse what is not an instance of its ``Module``;
+    the trusted methods still come first in the method order.
+    """
+    if not isinstance(base, type) or base is object:
+        return module
+    kind = type(type(module).__name__, (type(module), base), {})
+    instance = kind.__new__(kind)
+    with contextlib.suppress(Exception):  # a base whose constructor needs arguments: its attributes stay unset
+        base.__init__(instance)
+    vars(instance).update(vars(module))
+    return instance
+
+
+# Project 1 -------------------------------------------------------------------------------------
+
+
+class TrustedPairOutput(NamedTuple):
+    """The output fields of a pair model."""
+
+    comparison: torch.Tensor
+    digits: torch.Tensor | None = None
+    auxiliary: tuple[torch.Tensor, ...] = ()
+
+
+class TrustedPairModel(nn.Module):
+    """A small pair model with every kind of output, and a loss that uses all of them.
+
+    The loss weights its auxiliary term by 0.3 and its digit term by 0.5: a training step
+    that minimises anything but ``model.loss`` gets other gradients.
+    """
+
+    aux_weight = 0.3
+    digit_weight = 0.5
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.digit_head = nn.Linear(14 * 14, 10)
+        self.comparison_head = nn.Linear(20, 2)
+        self.auxiliary_head = nn.Linear(2 * 14 * 14, 2)
+
+    def forward(self, x: torch.Tensor) -> TrustedPairOutput:
+        images = x.flatten(2) / 255
+        digits = self.digit_head(images)
+        comparison = self.comparison_head(digits.flatten(1))
+        return TrustedPairOutput(comparison, digits, (self.auxiliary_head(images.flatten(1)),))
+
+    def loss(self, output: Any, target: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
+        loss = F.cross_entropy(output.comparison, target)
+        loss = loss + self.aux_weight * F.cross_entropy(output.auxiliary[0], target)
+        return loss + self.digit_weight * F.cross_entropy(output.digits.flatten(0, 1), classes.flatten())
+
+
+class TrustedPairSets(NamedTuple):
+    """The six tensors of a pair data set, as ``generate_pair_sets`` returns them."""
+
+    train_input: torch.Tensor
+    train_target: torch.Tensor
+    train_classes: torch.Tensor
+    test_input: torch.Tensor
+    test_target: torch.Tensor
+    test_classes: torch.Tensor
+
+
+def trusted_pair_model(seed: int) -> TrustedPairModel:
+    """The trusted pair model, initialised from ``seed`` (the same weights in judge and worker)."""
+    torch.manual_seed(seed)
+    return TrustedPairModel()

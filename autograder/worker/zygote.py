@@ -1,0 +1,186 @@
+"""The worker: import torch once, then fork one child per probe request.
+
+The zygote itself never runs a submission's code: each request gets a fresh child,
+forked from the clean zygote, which sets its limits, imports the submission's files,
+runs one probe and sends back what it computed. A child that crashes, exits early, is
+killed or runs out of memory costs only its own request.
+
+Started by the judge as ``python -I -S -B -c BOOT CONFIG`` (``BOOT`` below); the
+configuration is JSON: ``path`` (sys.path), ``submission`` (the root of the
+submission's copy), ``tmp`` (a private writable folder), ``limits``. Requests arrive
+on stdin and responses leave on the original stdout, both as ``codec`` frames.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import selectors
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+BOOT = "import sys; sys.path[:0] = [sys.argv[1]]; from worker.zygote import main; main(sys.argv[2])"
+OUTPUT_TAIL = 2000  # characters of a child's printed output sent back
+CALIBRATION_ROUNDS = 3
+CALIBRATION_STEPS = 3000  # about 20 ms on an idle 2-core machine of 2026
+
+
+def main(config_text: str) -> None:
+    """Run the zygote until stdin closes."""
+    config = json.loads(config_text)
+    sys.path[:0] = config["path"]
+    sys.dont_write_bytecode = True
+    sys.pycache_prefix = str(Path(config["tmp"]) / "pycache")
+    channel = os.dup(1)
+    os.dup2(2, 1)  # stray prints go to stderr, never into the channel
+    import torch
+
+    from . import codec, loader, probes_framework, probes_pairs
+    from .channel import FrameReader, write_all
+
+    torch.set_num_threads(config.get("threads", 1))
+    torch.set_num_interop_threads(1)
+    probes = {**probes_framework.PROBES, **probes_pairs.PROBES}
+    loader.block_kit_imports()
+    hello = {"hello": {"calibration": calibrate(torch), "python": sys.version.split()[0], "torch": torch.__version__}}
+    write_all(channel, codec.encode(hello))
+
+    selector = selectors.DefaultSelector()
+    requests = FrameReader(0)
+    selector.register(0, selectors.EVENT_READ, None)
+    children: dict[int, dict[str, Any]] = {}  # result pipe fd -> the child's state
+    while not requests.closed or children:
+        for key, _ in selector.select():
+            if key.data is None:
+                for frame in requests.read():
+                    request = codec.decode(frame)
+                    child = fork_child(request, config, probes, channel)
+                    children[child["fd"]] = child
+                    selector.register(child["fd"], selectors.EVENT_READ, child)
+                if requests.closed:
+                    selector.unregister(0)
+                continue
+            child = key.data
+            chunk = os.read(child["fd"], 1 << 20)
+            if chunk:
+                child["data"] += chunk
+                continue
+            selector.unregister(child["fd"])
+            os.close(child["fd"])
+            del children[child["fd"]]
+            write_all(channel, codec.encode(finish(child, config)))
+
+
+def calibrate(torch: Any) -> float:
+    """Seconds of a fixed mix of small tensor operations and Python: the machine's speed now."""
+    weight = torch.randn(64, 64, generator=torch.Generator().manual_seed(0))
+    best = float("inf")
+    for _ in range(CALIBRATION_ROUNDS):
+        start = time.perf_counter()
+        x = torch.ones(32, 64)
+        for _ in range(CALIBRATION_STEPS):
+            x = torch.tanh(x @ weight) * 0.5
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def fork_child(request: dict, config: dict, probes: dict, channel: int) -> dict[str, Any]:
+    """Fork a child that runs ``request``; return its state (pid, result pipe, start time)."""
+    read_end, write_end = os.pipe()
+    output = Path(config["tmp"]) / f"output-{request['id']}.txt"
+    pid = os.fork()
+    if pid == 0:  # the child
+        try:
+            os.close(read_end)
+            os.close(channel)
+            os.close(0)
+            run_child(request, config, probes, write_end, output)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    return {
+        "id": request["id"],
+        "pid": pid,
+        "fd": read_end,
+        "data": b"",
+        "start": time.perf_counter(),
+        "output": output,
+    }
+
+
+def run_child(request: dict, config: dict, probes: dict, result_fd: int, output: Path) -> None:
+    """In the child: limit, import the submission's files, run the probe, send the result."""
+    from . import codec, loader
+    from .channel import write_all
+    from .errors import describe
+
+    os.setpgid(0, 0)
+    descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(descriptor, 1)
+    os.dup2(descriptor, 2)
+    os.close(descriptor)
+    set_limits(config["limits"])
+    root = Path(config["submission"])
+    try:
+        namespace = loader.load(root, request["project"], request["files"], request.get("run_init", False))
+        result = {"ok": probes[request["probe"]](namespace, **request.get("args", {}))}
+    except BaseException as error:  # everything the submission raises is its answer
+        result = {"error": describe(error, root)}
+    try:
+        frame = codec.encode(result)
+    except BaseException as error:
+        frame = codec.encode({"error": describe(error, root)})
+    write_all(result_fd, frame)
+
+
+def set_limits(limits: dict[str, int]) -> None:
+    """Cap the child's memory (beyond what the zygote holds), processes, files and core dumps."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    with open("/proc/self/statm") as statm:
+        mapped = int(statm.read().split()[0]) * page
+    caps = {
+        resource.RLIMIT_AS: mapped + limits["memory"],
+        resource.RLIMIT_FSIZE: limits["file_size"],
+        resource.RLIMIT_NOFILE: limits["open_files"],
+        resource.RLIMIT_CORE: 0,
+    }
+    if limits.get("processes"):
+        caps[resource.RLIMIT_NPROC] = limits["processes"]
+    for kind, value in caps.items():
+        resource.setrlimit(kind, (value, value))
+
+
+def finish(child: dict[str, Any], config: dict) -> dict[str, Any]:
+    """Reap a child whose result pipe closed; return the response for the judge."""
+    from . import codec
+
+    _, status = os.waitpid(child["pid"], 0)
+    response: dict[str, Any] = {"id": child["id"], "seconds": time.perf_counter() - child["start"]}
+    response["output"] = tail(child["output"])
+    try:
+        result = codec.decode(child["data"]) if child["data"] else None
+    except codec.CodecError:
+        result = None
+    if isinstance(result, dict) and ("ok" in result or "error" in result):
+        response.update(result)
+    elif os.WIFSIGNALED(status):
+        response["died"] = {"signal": signal.Signals(os.WTERMSIG(status)).name}
+    else:
+        response["died"] = {"exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None}
+    return response
+
+
+def tail(path: Path) -> str:
+    """The end of what a child printed, then remove the file."""
+    try:
+        with open(path, "rb") as file:
+            file.seek(max(0, os.path.getsize(path) - 4 * OUTPUT_TAIL))
+            text = file.read().decode(errors="replace")[-OUTPUT_TAIL:]
+        path.unlink()
+    except OSError:
+        return ""
+    return text
