@@ -44,6 +44,8 @@ class Linear(Module):
         super().__init__()
         check_positive_integer("Linear: in_features", in_features)
         check_positive_integer("Linear: out_features", out_features)
+        if dtype not in (torch.float32, torch.float64):
+            raise ValueError(f"Linear: dtype must be torch.float32 or torch.float64, got {dtype!r}")
         self.in_features = in_features
         self.out_features = out_features
         self.weight = torch.empty(out_features, in_features, dtype=dtype)
@@ -93,7 +95,11 @@ class Linear(Module):
         ### END SOLUTION
 
     def param(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """Return ``[(weight, weight_grad), (bias, bias_grad)]`` (no bias pair without bias)."""
+        """Return ``[(weight, weight_grad), (bias, bias_grad)]`` (no bias pair without bias).
+
+        These are the layer's own tensors: ``backward`` adds into the gradients in
+        place, and an optimiser updates the parameters in place.
+        """
         pairs = [(self.weight, self.weight_grad), (self.bias, self.bias_grad)]
         return [(parameter, grad) for parameter, grad in pairs if parameter is not None]
 

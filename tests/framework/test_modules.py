@@ -56,6 +56,11 @@ def test_linear_rejects_bad_sizes(arguments):
         fw.Linear(*arguments)
 
 
+def test_linear_supports_float32_and_float64_only():
+    with pytest.raises(ValueError, match=r"dtype must be torch\.float32 or torch\.float64"):
+        fw.Linear(2, 3, dtype=torch.int64)
+
+
 @pytest.mark.parametrize("value", [0, -3, 2.0, True, "4", None])
 def test_one_positive_integer_check(value):
     with pytest.raises(ValueError, match=rf"count must be a positive integer, got {value!r}"):

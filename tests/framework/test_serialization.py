@@ -118,15 +118,17 @@ def test_refuses_other_files(tmp_path):
      ({"module": "Linear", "arguments": {"in_features": 2, "out_features": 2}}, {"weight": torch.zeros(2, 2)}),
      ({"module": "Linear", "arguments": {"in_features": 0, "out_features": 2}}, {}),
      ({"module": "Linear", "arguments": {"size": 2}}, {}),
+     ({"module": "Linear", "arguments": {"in_features": 2, "out_features": 2, "dtype": torch.int64}}, {}),
      ({"module": "Sequential"}, {}),
      ({"arguments": {}}, {}),
      ("Linear", {})],
-    ids=["wrong-shape", "missing-bias", "bad-size", "bad-argument", "no-modules", "no-name", "not-a-dict"],
+    ids=["wrong-shape", "missing-bias", "bad-size", "bad-argument", "int-dtype", "no-modules", "no-name",
+         "not-a-dict"],
 )  # fmt: skip
 def test_damaged_files_are_model_file_errors(tmp_path, architecture, state):
     path = tmp_path / "model.pt"
     torch.save({"format": FORMAT, "architecture": architecture, "state": state}, path)
-    with pytest.raises(fw.ModelFileError, match="model.pt is damaged"):
+    with pytest.raises(fw.ModelFileError, match=r"model\.pt is damaged"):
         fw.load(path)
 
 
