@@ -314,7 +314,7 @@ def recipe(results: Results) -> str:
 
 def tasks(results: Results) -> str:
     """``{{ tasks }}``: the autograder's graded tasks, read from the autograder."""
-    from autograder.tasks import TASKS
+    from autograder.manifest import TASKS
 
     rows = [[f"<code>{task.name}</code>", task.project, html.escape(task.description)] for task in TASKS]
     return table(["task (-m)", "project", "what it checks"], rows, numeric_from=3)
