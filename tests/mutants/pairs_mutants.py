@@ -1,33 +1,20 @@
 """Realistic mistakes in project 1 (the digit pairs): edits of the reference that must lose points."""
 
-from mutant import Mutant, edit
+from mutant import edit
 
 PAIRS = (
-    Mutant(
+    edit(
         "shared: a second branch, weights not actually shared",
         "pairs/models.py",
-        (
-            (
-                "        self.branch = shallow_branch()\n        self.head = comparison_head(2 * FEATURES)",
-                "        self.branch = shallow_branch()\n        self.second = shallow_branch()\n"
-                "        self.head = comparison_head(2 * FEATURES)",
-            ),
-            (
-                "        return self.branch(images.flatten(0, 1)).unflatten(0, (-1, 2))\n"
-                "        ### END SOLUTION\n\n    def forward(self, x: torch.Tensor) -> PairOutput:\n"
-                '        """Return the comparison logits of the head on the joined features."""',
-                "        return torch.stack([self.branch(images[:, 0]), self.second(images[:, 1])], 1)\n"
-                "        ### END SOLUTION\n\n    def forward(self, x: torch.Tensor) -> PairOutput:\n"
-                '        """Return the comparison logits of the head on the joined features."""',
-            ),
-        ),
+        "        copies = 1 if shared else 2\n",
+        "        copies = 2\n",
         ("weight_sharing",),
     ),
     edit(
         "baseline: one branch reused for both images",
         "pairs/models.py",
-        "return torch.stack([self.first(images[:, 0]), self.second(images[:, 1])], 1)",
-        "return torch.stack([self.first(images[:, 0]), self.first(images[:, 1])], 1)",
+        "return torch.stack([branch(x[:, k]) for k, branch in enumerate(self.branches)], 1)",
+        "return torch.stack([self.branches[0](x[:, k]) for k in range(2)], 1)",
         ("weight_sharing",),
     ),
     edit(
@@ -96,15 +83,15 @@ PAIRS = (
     edit(
         "deep_aux: auxiliary classifiers dropped from the output",
         "pairs/models.py",
-        "        return PairOutput(head[-1], auxiliary=auxiliary)",
-        "        return PairOutput(head[-1])",
+        "                auxiliary.append(self.auxiliary[name](x.flatten(1)))",
+        "                self.auxiliary[name](x.flatten(1))",
         ("models",),
     ),
     edit(
         "features: the two images concatenated, not stacked",
         "pairs/models.py",
-        "        return torch.stack([self.first(images[:, 0]), self.second(images[:, 1])], 1)\n",
-        "        return torch.cat([self.first(images[:, 0]), self.second(images[:, 1])], 1).unsqueeze(1)\n",
+        "        return torch.stack([branch(x[:, k]) for k, branch in enumerate(self.branches)], 1)\n",
+        "        return torch.cat([branch(x[:, k]) for k, branch in enumerate(self.branches)], 1).unsqueeze(1)\n",
         ("models",),
     ),
 )

@@ -1,19 +1,31 @@
-"""The pair models: output contract, parameter budget, weight sharing, loss, layers, input errors."""
+"""The pair models: the design table, output contract, parameter counts, weight sharing, loss, layers, errors."""
 
 import itertools
 
 import pytest
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from reference.pairs import MODELS, PairModel, PairOutput
 from reference.pairs.layers import RandomShift, Standardize
-from reference.pairs.models import comparison_from_digits
+from reference.pairs.models import SHALLOW as SHALLOW_DEPTH
+from reference.pairs.models import PerImage, comparison_from_digits, conv_block, shallow_branch, stage_sizes
 
 SHALLOW = ("baseline", "shared", "aux", "shared_digits")
 SHARED = ("shared", "shared_digits")
 AUXILIARY_HEADS = {"baseline": 0, "shared": 0, "aux": 2, "deep": 0, "deep_aux": 3, "deep_digits": 0, "shared_digits": 0}
 DIGITS = ("deep_digits", "shared_digits")
+# The parameter counts of the published results (slides/results/pairs): the architectures are fixed.
+PARAMETERS = {
+    "baseline": 55_426,
+    "shared": 31_906,
+    "aux": 59_718,
+    "deep": 339_074,
+    "deep_aux": 343_048,
+    "deep_digits": 344_854,
+    "shared_digits": 24_170,
+}
 
 
 def pairs(n: int = 6, seed: int = 0) -> torch.Tensor:
@@ -28,7 +40,82 @@ def build(name: str) -> PairModel:
 
 def test_registry_names_the_seven_models():
     assert list(MODELS) == ["baseline", "shared", "aux", "deep", "deep_aux", "deep_digits", "shared_digits"]
-    assert all(issubclass(model_class, PairModel) for model_class in MODELS.values())
+    assert all(isinstance(make_model(), PairModel) for make_model in MODELS.values())
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_parameter_counts_are_those_of_the_results(name):
+    assert sum(p.numel() for p in build(name).parameters()) == PARAMETERS[name]
+
+
+def test_each_model_differs_from_its_comparison_by_one_argument():
+    """The table of the experiment: every model but the baseline changes one factor of another."""
+    arguments = {name: (make_model.args, make_model.keywords) for name, make_model in MODELS.items()}
+    factors = {
+        "shared": ("baseline", {"shared": True}),
+        "aux": ("baseline", {"auxiliary": ("conv1", "conv2")}),
+        "deep_aux": ("deep", {"auxiliary": ("conv2", "conv4", "fc1")}),
+        "deep_digits": ("deep", {"digits": "auxiliary"}),
+        "shared_digits": ("shared", {"digits": "compared", "learning_rate": 3e-3}),
+    }
+    for name, (other, change) in factors.items():
+        (args, keywords), (other_args, other_keywords) = arguments[name], arguments[other]
+        assert args == other_args and keywords == other_keywords | change, name
+    assert arguments["deep"][1] == arguments["baseline"][1] and arguments["deep"][0] != arguments["baseline"][0]
+
+
+def test_auxiliary_classifiers_read_the_stages_they_are_named_after():
+    """Their widths come from the stages: both images' outputs of a branch stage, or a head stage's."""
+    widths = {name: {stage: layer.in_features for stage, layer in build(name).auxiliary.items()} for name in MODELS}
+    assert widths["aux"] == {"conv1": 2 * 16 * 7 * 7, "conv2": 2 * 32 * 3 * 3}
+    assert widths["deep_aux"] == {"conv2": 2 * 32 * 3 * 3, "conv4": 2 * 64 * 3 * 3, "fc1": 256}
+    assert all(not widths[name] for name in ("baseline", "shared", "deep", "deep_digits", "shared_digits"))
+
+
+def test_the_comparison_of_shared_digits_comes_from_its_digits():
+    model = build("shared_digits").eval()
+    assert model.head is None
+    with torch.no_grad():
+        output = model(pairs())
+    assert torch.equal(output.comparison, comparison_from_digits(output.digits))
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [({"auxiliary": ("conv9",)}, "no stage named conv9"), ({"digits": "both"}, "digits must be")],
+)
+def test_unknown_stages_and_digit_modes_are_refused(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        PairModel(SHALLOW_DEPTH, **arguments)
+
+
+def test_per_image_shares_one_module_or_gives_each_image_its_own():
+    torch.manual_seed(0)
+    first, second = nn.Linear(3, 4), nn.Linear(3, 4)
+    x = torch.randn(5, 2, 3)
+    assert torch.allclose(PerImage(first)(x), first(x))
+    assert torch.allclose(PerImage(first, second)(x), torch.stack([first(x[:, 0]), second(x[:, 1])], 1))
+    assert PerImage(first).shared and not PerImage(first, second).shared
+    with pytest.raises(ValueError, match="one module"):
+        PerImage(first, second, first)
+
+
+def test_conv_block_shapes():
+    x = torch.randn(4, 3, 14, 14)
+    assert conv_block(3, 8)(x).shape == (4, 8, 7, 7)
+    assert conv_block(3, 8, pool=False)(x).shape == (4, 8, 14, 14)
+
+
+def test_measuring_the_stages_changes_nothing():
+    """stage_sizes runs a blank input in evaluation mode: no running statistic moves, no random number is drawn."""
+    torch.manual_seed(0)
+    branch = shallow_branch()
+    before = {name: buffer.clone() for name, buffer in branch.named_buffers()}
+    state = torch.get_rng_state()
+    assert stage_sizes(branch, (1, 14, 14)) == {"conv1": 16 * 7 * 7, "conv2": 32 * 3 * 3, "fc": 64}
+    assert torch.equal(torch.get_rng_state(), state)
+    assert all(torch.equal(buffer, before[name]) for name, buffer in branch.named_buffers())
+    assert branch.training and all(module.training for module in branch.modules())
 
 
 @pytest.mark.parametrize("name", MODELS)
