@@ -104,9 +104,9 @@ def draw_pairs(
         (1 when the first digit is <= the second) and (n, 2) int64 classes.
     """
     order = torch.randperm(len(labels), generator=generator)
-    # Pair up consecutive indices of the random `order`, so that no image serves twice,
-    # as a (pairs, 2) tensor of indices; with `distinct`, drop pairs of equal digits;
-    # keep the first n. Then look up the classes and compute the targets.
+    # Return (input, target, classes). Pair up consecutive indices of the random `order`, so that no
+    # image serves twice: a (pairs, 2) tensor of indices; with `distinct`, drop the pairs of equal
+    # digits; keep the first n. Indexing `images` and `labels` with it gives the input and classes.
     ### BEGIN SOLUTION
     pairs = order[: len(order) // 2 * 2].view(-1, 2)
     if distinct:
@@ -114,5 +114,5 @@ def draw_pairs(
     pairs = pairs[:n]
     classes = labels[pairs]
     target = (classes[:, 0] <= classes[:, 1]).long()
-    ### END SOLUTION
     return images[pairs], target, classes
+    ### END SOLUTION
