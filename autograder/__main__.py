@@ -1,4 +1,8 @@
-"""The autograder's command line: ``python -m autograder --help``."""
+"""The autograder's command line: ``python -m autograder --help``.
+
+Exit status: 0 when every graded check passed, 1 when any failed, 2 for a usage error.
+The reports asked for are written in every case.
+"""
 
 from __future__ import annotations
 
@@ -6,30 +10,62 @@ import argparse
 import sys
 from pathlib import Path
 
-import pytest
+from tqdm.auto import tqdm
 
-from . import exercises, notebooks
+from . import exercises, manifest, notebooks
+from .judge.grading import default_jobs, grade
+from .judge.runner import Outcome
+from .judge.submission import SubmissionError, locate
 
-HERE = Path(__file__).resolve().parent
-
-
-def grade(args: argparse.Namespace) -> int:
-    """Run the graded suite on a solution and print the score table; 0 unless grading broke."""
-    arguments = [str(HERE), "--solution", args.solution, "-p", "no:cacheprovider", "--rootdir", str(HERE.parent)]
-    arguments += ["--check-timeout", str(args.check_timeout)]
-    arguments += ["-v"] if args.verbose else ["-q", "--no-header", "-rN"]
-    if args.tasks:
-        arguments += ["-m", args.tasks]
-    if args.grade_json:
-        arguments += ["--grade-json", args.grade_json]
-    code = pytest.main(arguments)
-    return 0 if code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) else int(code)
+COMMANDS = ("grade", "start", "build-exercises", "build-notebooks")
+TASK_LIST = ", ".join(task.name for task in manifest.TASKS)
 
 
-def build_exercises(check: bool) -> int:
-    """Write exercises/ from reference/, or with ``check`` only report stale files."""
+def grade_command(args: argparse.Namespace) -> int:
+    """Grade one submission: print the messages and the score table, write the Gradescope file."""
     try:
-        if check:
+        tasks = manifest.select_tasks(args.tasks)
+        submission = locate(args.solution)
+    except (ValueError, SubmissionError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    checks = manifest.checks_of(tasks)
+    bar = tqdm(total=len(checks), desc=f"grading {submission.label}", unit="check", leave=False, file=sys.stderr)
+
+    def progress(name: str, outcome: Outcome) -> None:
+        if name in manifest.CHECKS_BY_NAME:
+            bar.update(1)
+
+    report = grade(submission, tasks, args.jobs, progress)
+    bar.close()
+    if args.verbose:
+        for check in report.checks:
+            outcome = report.outcome(check)
+            print(f"{outcome.status.upper():<11} {check.name} ({outcome.seconds:.2f} s)")
+    print(report.feedback(), end="")
+    if args.grade_json:
+        report.write_gradescope(args.grade_json)
+    return 0 if report.score == report.max_score else 1
+
+
+def start_command(args: argparse.Namespace) -> int:
+    """Copy the exercises into a folder of the student's own."""
+    try:
+        written = exercises.start(Path(args.folder))
+    except exercises.StartError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"copied the exercises into {written}: work there, and grade with\n"
+        f"  python -m autograder --solution {args.folder}"
+    )
+    return 0
+
+
+def build_exercises(args: argparse.Namespace) -> int:
+    """Write exercises/ from reference/, or with ``--check`` only report stale files."""
+    try:
+        if args.check:
             outdated, extra = exercises.compare()
             stale = outdated + [f"{name} (not in reference/)" for name in extra]
             if stale:
@@ -38,22 +74,24 @@ def build_exercises(check: bool) -> int:
                 return 1
             print("exercises/ is up to date with reference/")
             return 0
-        changed = exercises.build()
-    except exercises.MarkerError as error:
+        changed = exercises.build(force=args.force)
+    except (exercises.MarkerError, exercises.EditedError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print("\n".join(f"wrote exercises/{name}" for name in changed) or "exercises/ was already up to date")
     return 0
 
 
-def build_notebooks(check: bool) -> int:
-    """Write the nbgrader notebooks (course/source/) from reference/, or with ``check`` only report stale ones."""
+def build_notebooks(args: argparse.Namespace) -> int:
+    """Write the nbgrader notebooks (course/source/) from reference/, or with ``--check`` only report stale ones."""
     try:
-        if check:
+        if args.check:
             stale = notebooks.compare()
             if stale:
-                print("course/source/ is out of date with reference/, the outlines or the graded tests; "
-                      "run python -m autograder build-notebooks.")  # fmt: skip
+                print(
+                    "course/source/ is out of date with reference/, the outlines or the manifest; "
+                    "run python -m autograder build-notebooks."
+                )
                 print("\n".join(f"  stale: course/source/{name}" for name in stale))
                 return 1
             print("course/source/ is up to date with reference/")
@@ -66,38 +104,60 @@ def build_notebooks(check: bool) -> int:
     return 0
 
 
+def parser() -> argparse.ArgumentParser:
+    """The command line's parser, one subcommand per job."""
+    root = argparse.ArgumentParser(
+        prog="python -m autograder",
+        description="Grade solutions of the two mini-projects, and build the exercises and notebooks. "
+        "Without a command, grade.",
+    )
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    grading = commands.add_parser(
+        "grade", help="grade one solution and print the score per task (the default)", description=grade_command.__doc__
+    )
+    grading.add_argument(
+        "--solution",
+        default="exercises",
+        metavar="PATH",
+        help="'reference', 'exercises' (default) or a folder laid out like exercises/",
+    )
+    grading.add_argument(
+        "-m",
+        "--tasks",
+        metavar="TASKS",
+        help=f"grade only these tasks, e.g. 'linear or sgd' or 'framework'; tasks: {TASK_LIST}",
+    )
+    grading.add_argument("--grade-json", metavar="PATH", help="also write Gradescope's results.json to PATH")
+    grading.add_argument(
+        "--jobs", type=int, default=default_jobs(), metavar="N", help=f"probes run at once (default: {default_jobs()})"
+    )
+    grading.add_argument("-v", "--verbose", action="store_true", help="list every check with its status and time")
+    starting = commands.add_parser("start", help="copy the exercises into a folder of your own, to work there")
+    starting.add_argument("folder", help="the folder to create (it must not exist yet)")
+    building = commands.add_parser("build-exercises", help="generate exercises/ from reference/")
+    building.add_argument("--check", action="store_true", help="only check that exercises/ is up to date")
+    building.add_argument("--force", action="store_true", help="overwrite stubs that were edited by hand")
+    notebooks_parser = commands.add_parser("build-notebooks", help="generate the nbgrader notebooks (course/source/)")
+    notebooks_parser.add_argument("--check", action="store_true", help="only check that the notebooks are up to date")
+    return root
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the chosen command (``grade`` by default)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = ("grade", "build-exercises", "build-notebooks")
-    if not argv or argv[0] not in (*commands, "-h", "--help"):
+    if not argv or argv[0] not in (*COMMANDS, "-h", "--help"):
         argv.insert(0, "grade")
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.splitlines()[0])
-    subcommands = parser.add_subparsers(dest="command", required=True)
-    grade_parser = subcommands.add_parser("grade", help="grade a solution and print the score per task")
-    grade_parser.add_argument(
-        "--solution", default="exercises", metavar="NAME_OR_PATH",
-        help="'reference', 'exercises' (default) or the path of a folder laid out like reference/",
-    )  # fmt: skip
-    grade_parser.add_argument("-m", "--tasks", metavar="EXPR", help="grade only these tasks, e.g. 'linear or sgd'")
-    grade_parser.add_argument("--grade-json", metavar="PATH", help="also write a Gradescope results.json")
-    grade_parser.add_argument(
-        "--check-timeout", type=float, default=120.0, metavar="SECONDS",
-        help="stop a check that runs longer than this (default: 120; 0: never)",
-    )  # fmt: skip
-    grade_parser.add_argument("-v", "--verbose", action="store_true", help="list every check")
-    build_parser = subcommands.add_parser("build-exercises", help="generate exercises/ from reference/")
-    build_parser.add_argument("--check", action="store_true", help="only check that exercises/ is up to date")
-    notebooks_parser = subcommands.add_parser(
-        "build-notebooks", help="generate the nbgrader source notebooks (course/source/) from reference/"
-    )
-    notebooks_parser.add_argument("--check", action="store_true", help="only check that the notebooks are up to date")
-    args = parser.parse_args(argv)
-    if args.command == "grade":
-        return grade(args)
-    if args.command == "build-notebooks":
-        return build_notebooks(args.check)
-    return build_exercises(args.check)
+    args = parser().parse_args(argv)
+    if args.command == "grade" and args.jobs < 1:
+        print("error: --jobs must be at least 1", file=sys.stderr)
+        return 2
+    commands = {
+        "grade": grade_command,
+        "start": start_command,
+        "build-exercises": build_exercises,
+        "build-notebooks": build_notebooks,
+    }
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":

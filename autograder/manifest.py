@@ -269,3 +269,46 @@ def checks_of(tasks: list[str] | tuple[str, ...]) -> list[Check]:
 def files_of(check: Check) -> tuple[str, ...]:
     """The files a check imports: its own list, else its task's."""
     return check.files or TASKS_BY_NAME[check.task].files
+
+
+def select_tasks(expression: str | None) -> tuple[str, ...]:
+    """The tasks an expression names: ``linear``, ``linear or sgd``, ``linear,sgd``, or a project's name.
+
+    Raises:
+        ValueError: a name that is neither a task nor a project; the message lists them.
+    """
+    if not expression:
+        return tuple(task.name for task in TASKS)
+    names = [name for part in expression.replace(",", " or ").split(" or ") if (name := part.strip())]
+    projects = {task.project for task in TASKS}
+    unknown = [name for name in names if name not in TASKS_BY_NAME and name not in projects]
+    if unknown or not names:
+        raise ValueError(
+            f"unknown task {', '.join(map(repr, unknown)) or repr(expression)}: choose from "
+            f"{', '.join(task.name for task in TASKS)} (or a project: {', '.join(sorted(projects))}), "
+            f"joined with 'or' or commas"
+        )
+    chosen = {name for name in names if name in TASKS_BY_NAME}
+    chosen |= {task.name for task in TASKS if task.project in names}
+    return tuple(task.name for task in TASKS if task.name in chosen)
+
+
+# The task of each stub whose file serves several tasks: (file, function or class) -> task.
+STUB_TASKS = {
+    ("pairs/models.py", "comparison_from_digits"): "comparison",
+    ("pairs/models.py", "PairModel.loss"): "auxiliary",
+    ("framework/linear.py", "Linear.state_dict"): "io",
+    ("framework/linear.py", "Linear.load_state_dict"): "io",
+    ("framework/sequential.py", "Sequential.state_dict"): "io",
+    ("framework/sequential.py", "Sequential.load_state_dict"): "io",
+}
+
+
+def stub_task(file: str, function: str) -> str:
+    """The task a stub belongs to: listed in ``STUB_TASKS`` (by function or its class), else the
+    first task of its project that lists its file."""
+    project, _, name = file.partition("/")
+    for key in (function, function.partition(".")[0]):
+        if (file, key) in STUB_TASKS:
+            return STUB_TASKS[file, key]
+    return next((task.name for task in TASKS if task.project == project and name in task.files), project)

@@ -11,33 +11,34 @@ text in Markdown, with directives on lines of their own that insert generated ce
   read-only. Relative imports of inserted modules are dropped (their names live in
   the notebook); those of other modules import from ``exercises.<project>``, the
   students' package. Every module with solution regions must be inserted.
-- ``<!-- grading -->``: a read-only cell that imports the checks and defines
-  ``solution()``, the notebook's names as the namespace the checks take.
-- ``<!-- tests: TASK -->``: one autograded test cell per test of
-  ``autograder/test_TASK.py``, worth the test's points, calling the same check on
-  ``solution()`` (and, for the framework, first the source rule of the pytest
-  plugin: tensor operations only). Every task of the project appears once, in the
-  order of ``tasks.TASKS``.
+- ``<!-- grading -->``: a read-only cell that imports ``autograder.kernel.check`` and
+  defines ``solution()``, the notebook's names as the namespace the checks take.
+- ``<!-- tests: TASK -->``: one autograded test cell per check of the task in the
+  manifest, worth the check's points, running that check on ``solution()`` in the
+  kernel (``autograder/kernel.py``). Every task of the project appears once, in the
+  manifest's order.
 
 A fenced block opened by ```` ```python ```` becomes a code cell the student may edit;
 one opened by ```` ```python locked ID ```` a read-only cell with the nbgrader id ``ID``.
 
-The output is deterministic: no outputs or execution counts, cell ids derived from
-nbgrader ids or positions, JSON written as nbformat writes it.
+The notebooks are built with nbformat's API and validated when written; the output is
+deterministic: no outputs or execution counts, cell ids derived from nbgrader ids or
+positions.
 """
 
 from __future__ import annotations
 
 import ast
-import json
 import re
 import sys
-import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from .exercises import BEGIN, strip_solutions
-from .tasks import TASKS, Task
+import nbformat
+from nbformat import v4
+
+from .exercises import BEGIN, stubs_of
+from .manifest import CHECKS, TASKS, Task
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "reference"
@@ -45,18 +46,13 @@ AUTOGRADER = ROOT / "autograder"
 OUTLINES = Path(__file__).with_name("notebook_outlines")
 SOURCE = ROOT / "course" / "source"
 PROJECTS = ("pairs", "framework")
-SOURCE_RULE_PROJECTS = ("framework",)  # as the plugin's only_tensor_operations fixture
-SOURCE_RULE_MODULES = ("module",)  # scanned for every task, besides the task's own files
 STUDENT_PACKAGE = "exercises"
 DIRECTIVE = re.compile(r"<!--\s*(\S+?)(?::\s*(\S+))?\s*-->")
 FENCE = re.compile(r"```python(?:\s+locked\s+([A-Za-z0-9_-]+))?")
-LINE_LENGTH = 100  # of the generated test cells
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-GRADING = '''import tempfile
-import types
-from pathlib import Path
+GRADING = '''import types
 
-{imports}
+from autograder.kernel import check
 
 
 def solution() -> types.SimpleNamespace:
@@ -95,16 +91,6 @@ class Module:
     docstring: str
     imports: list[ast.stmt]
     chunks: list[Chunk]
-
-
-@dataclass(frozen=True)
-class GradedTest:
-    """A test of the autograder's suite, rewritten as the code of a notebook test cell."""
-
-    name: str
-    description: str
-    points: float
-    code: str
 
 
 # Outlines ---------------------------------------------------------------------------------------
@@ -219,10 +205,11 @@ def load_module(project: str, name: str) -> Module:
         raise OutlineError(f"reference/{project}/{name}.py does not exist")
     label = f"reference/{project}/{name}.py"
     source = path.read_text()
-    strip_solutions(source, label)
+    stubs_of(source, label)
     module = split_module(source, label)
     for chunk in module.chunks:
-        strip_solutions(chunk.text, f"{label} ({chunk.name or 'top-level statements'})")
+        if chunk.name is None and has_solution(chunk.text):
+            raise OutlineError(f"{label}: a solution region outside any function or class")
     return module
 
 
@@ -260,83 +247,21 @@ def module_cells(module: Module, project: str) -> list[Cell]:
 # Tests ------------------------------------------------------------------------------------------
 
 
-def graded_tests(task: Task) -> tuple[list[str], list[GradedTest]]:
-    """Read ``autograder/test_<task>.py``: its imports (without pytest) and its tests as notebook code."""
-    label = f"autograder/test_{task.name}.py"
-    path = AUTOGRADER / f"test_{task.name}.py"
-    if not path.is_file():
-        raise OutlineError(f"{label} does not exist: every task has a test file")
-    tree = ast.parse(path.read_text(), label)
-    marks = [node.value for node in tree.body if isinstance(node, ast.Assign)
-             and [ast.unparse(target) for target in node.targets] == ["pytestmark"]]  # fmt: skip
-    if [ast.unparse(mark) for mark in marks] != [f"pytest.mark.{task.name}"]:
-        raise OutlineError(f"{label}: expected pytestmark = pytest.mark.{task.name}")
-    imports = [ast.unparse(node) for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)
-               and "pytest" not in ast.unparse(node).split()]  # fmt: skip
-    tests = [graded_test(node, task.project, label) for node in tree.body
-             if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")]  # fmt: skip
-    if not tests:
-        raise OutlineError(f"{label} has no test")
-    return imports, tests
-
-
-def graded_test(node: ast.FunctionDef, project: str, label: str) -> GradedTest:
-    """One pytest test as notebook code: the project fixture becomes ``solution()``,
-    ``tmp_path`` a temporary folder."""
-    where = f"{label}::{node.name}"
-    points = [decorator.args for decorator in node.decorator_list
-              if isinstance(decorator, ast.Call) and ast.unparse(decorator.func) == "pytest.mark.points"]  # fmt: skip
-    if len(points) != 1 or len(points[0]) != 1 or not isinstance(points[0][0], ast.Constant):
-        raise OutlineError(f"{where}: expected one @pytest.mark.points(n) decorator")
-    fixtures = [argument.arg for argument in node.args.args]
-    unknown = sorted(set(fixtures) - {project, "tmp_path"})
-    if unknown:
-        raise OutlineError(f"{where}: a notebook cannot provide the fixture(s) {', '.join(unknown)}")
-    description = ast.get_docstring(node) or node.name
-    body = node.body[1:] if ast.get_docstring(node) is not None else node.body
-    replacements = {project: "solution()", "tmp_path": "Path(tmp_path)"}
-    code = "\n".join(ast.unparse(FixtureNames(replacements).visit(statement)) for statement in body)
-    if "tmp_path" in fixtures:
-        code = "with tempfile.TemporaryDirectory() as tmp_path:\n" + indent(code)
-    return GradedTest(node.name, description.splitlines()[0], points[0][0].value, code)
-
-
-class FixtureNames(ast.NodeTransformer):
-    """Replace fixture names by the expressions that stand for them in a notebook."""
-
-    def __init__(self, replacements: dict[str, str]) -> None:
-        self.replacements = replacements
-
-    def visit_Name(self, node: ast.Name) -> ast.expr:
-        if node.id in self.replacements:
-            return ast.parse(self.replacements[node.id], mode="eval").body
-        return node
-
-
-def indent(code: str) -> str:
-    """Indent every line of ``code`` by four spaces."""
-    return textwrap.indent(code, "    ")
-
-
-def call(function: str, arguments: list[str]) -> str:
-    """The code ``function(arguments)``, its arguments wrapped over indented lines when too long."""
-    line = f"{function}({', '.join(arguments)})"
-    if len(line) <= LINE_LENGTH:
-        return line
-    wrapped = textwrap.fill(", ".join(arguments), LINE_LENGTH, initial_indent="    ", subsequent_indent="    ")
-    return f"{function}(\n{wrapped}\n)"
-
-
-def task_test_cells(task: Task, tests: list[GradedTest], scanned: list[str]) -> list[Cell]:
-    """A task's Markdown header and one autograded cell per test."""
-    total = sum(test.points for test in tests)
+def task_test_cells(task: Task) -> list[Cell]:
+    """A task's Markdown header and one autograded cell per check of the manifest."""
+    checks = [check for check in CHECKS if check.task == task.name]
+    total = sum(check.points for check in checks)
     cells = [Cell("markdown", f"**Tests of task `{task.name}`** ({total:g} points): {task.description}.")]
-    for test in tests:
-        lines = [f"# {test.description} ({test.points:g} points)"]
-        if scanned:
-            lines.append(call("checks.only_tensor_operations", ["solution()", *map(json.dumps, scanned)]))
-        cells.append(Cell("code", "\n".join([*lines, test.code]), "test", test.name, test.points))
+    for check in checks:
+        source = f"# {check.description} ({check.points:g} point{'s' if check.points != 1 else ''})\n"
+        source += f"check({check.name!r}, solution())"
+        cells.append(Cell("code", source, "test", grade_id(check.name), check.points))
     return cells
+
+
+def grade_id(check: str) -> str:
+    """The nbgrader id of a check's test cell: ``test-linear-forward`` for ``linear.forward``."""
+    return "test-" + check.replace(".", "-").replace("_", "-")
 
 
 # Notebooks --------------------------------------------------------------------------------------
@@ -348,14 +273,13 @@ def notebook_cells(project: str, outline: str, name: str) -> list[Cell]:
     Raises:
         OutlineError: an unknown directive, a module or task inserted twice or not at
             all, tasks out of order, two modules defining one name, a cell id used
-            twice, or a reference module or test file that cannot be rewritten.
+            twice, or a reference module that cannot be rewritten.
         MarkerError: unbalanced solution markers in a reference module.
     """
     items = parse_outline(outline, name)
     inserted = [argument for kind, argument in items if kind == "module"]
     modules = {module: load_module(project, module) for module in inserted}
     check_outline(project, items, modules, name)
-    tests = {task.name: graded_tests(task) for task in TASKS if task.project == project}
     cells: list[Cell] = []
     for kind, argument in items:
         if kind == "markdown":
@@ -367,14 +291,11 @@ def notebook_cells(project: str, outline: str, name: str) -> list[Cell]:
         elif kind == "imports":
             cells.append(Cell("code", imports_source(project, modules), "locked", "imports"))
         elif kind == "grading":
-            imports = dict.fromkeys(line for task_imports, _ in tests.values() for line in task_imports)
-            cells.append(Cell("code", GRADING.format(imports="\n".join(imports)), "locked", "grading"))
+            cells.append(Cell("code", GRADING, "locked", "grading"))
         elif kind == "module":
             cells += module_cells(modules[argument], project)
         else:
-            task = next(task for task in TASKS if task.name == argument)
-            scanned = source_rule_names(task, modules, name) if project in SOURCE_RULE_PROJECTS else []
-            cells += task_test_cells(task, tests[argument][1], scanned)
+            cells += task_test_cells(next(task for task in TASKS if task.name == argument))
     ids = [cell.grade_id for cell in cells if cell.grade_id]
     repeated = sorted({grade_id for grade_id in ids if ids.count(grade_id) > 1})
     if repeated:
@@ -402,8 +323,11 @@ def check_outline(project: str, items: list[tuple[str, str]], modules: dict[str,
     repeated = sorted({module for module in inserted if inserted.count(module) > 1})
     if repeated:
         raise OutlineError(f"{name}: modules inserted more than once: {', '.join(repeated)}")
-    missing = sorted(path.stem for path in (REFERENCE / project).glob("*.py")
-                     if path.stem not in modules and has_solution(path.read_text()))  # fmt: skip
+    missing = sorted(
+        path.stem
+        for path in (REFERENCE / project).glob("*.py")
+        if path.stem not in modules and has_solution(path.read_text())
+    )
     if missing:
         raise OutlineError(
             f"{name}: reference/{project} modules with solution regions not inserted: {', '.join(missing)} "
@@ -458,49 +382,26 @@ def import_section(module: str) -> int:
     return 3 if top == STUDENT_PACKAGE else 2
 
 
-def source_rule_names(task: Task, modules: dict[str, Module], name: str) -> list[str]:
-    """The classes and functions whose source the tensor-operations rule scans for a task."""
-    files = [*SOURCE_RULE_MODULES, *(file.removesuffix(".py") for file in task.files)]
-    absent = [file for file in files if file not in modules]
-    if absent:
-        raise OutlineError(f"{name}: task {task.name} needs the modules {', '.join(absent)} inserted")
-    return [chunk.name for file in files for chunk in modules[file].chunks if chunk.name]
-
-
-def notebook_json(cells: list[Cell]) -> str:
-    """The notebook's file content, formatted as nbformat writes it."""
-    notebook = {
-        "cells": [cell_json(cell, position) for position, cell in enumerate(cells)],
-        "metadata": {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    return json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-def cell_json(cell: Cell, position: int) -> dict:
-    """One cell in nbformat 4.5, with nbgrader metadata (schema 3) for nbgrader cells."""
-    metadata = {}
-    if cell.grade_id:
-        metadata["nbgrader"] = {
-            "grade": cell.kind == "test",
-            "grade_id": cell.grade_id,
-            "locked": cell.kind in ("locked", "test"),
-            "schema_version": 3,
-            "solution": cell.kind == "solution",
-            "task": False,
-        }
-        if cell.kind == "test":
-            metadata["nbgrader"]["points"] = cell.points
-    data = {
-        "cell_type": cell.cell_type,
-        "id": cell.grade_id or f"cell-{position:03d}",
-        "metadata": metadata,
-        "source": cell.source.splitlines(keepends=True),
-    }
-    if cell.cell_type == "code":
-        data |= {"execution_count": None, "outputs": []}
-    return data
+def notebook_text(cells: list[Cell]) -> str:
+    """The notebook's file content: nbformat's cells and nbgrader's metadata (schema 3), validated."""
+    notebook = v4.new_notebook(metadata={"kernelspec": KERNELSPEC, "language_info": {"name": "python"}})
+    for position, cell in enumerate(cells):
+        metadata = {}
+        if cell.grade_id:
+            metadata["nbgrader"] = {
+                "grade": cell.kind == "test",
+                "grade_id": cell.grade_id,
+                "locked": cell.kind in ("locked", "test"),
+                "schema_version": 3,
+                "solution": cell.kind == "solution",
+                "task": False,
+            }
+            if cell.kind == "test":
+                metadata["nbgrader"]["points"] = cell.points
+        make = v4.new_markdown_cell if cell.cell_type == "markdown" else v4.new_code_cell
+        notebook.cells.append(make(cell.source, metadata=metadata, id=cell.grade_id or f"cell-{position:03d}"))
+    nbformat.validate(notebook)
+    return nbformat.writes(notebook) + "\n"
 
 
 def expected_notebooks() -> dict[str, str]:
@@ -511,14 +412,15 @@ def expected_notebooks() -> dict[str, str]:
         if not outline.is_file():
             raise OutlineError(f"{label} is missing: every project has an outline")
         cells = notebook_cells(project, outline.read_text(), label)
-        notebooks[f"{project}/{project}.ipynb"] = notebook_json(cells)
+        notebooks[f"{project}/{project}.ipynb"] = notebook_text(cells)
     return notebooks
 
 
 def stale_notebooks(expected: dict[str, str], source: Path) -> list[str]:
     """The notebooks of ``expected`` that are missing from ``source`` or differ there."""
-    return sorted(name for name, text in expected.items()
-                  if not (source / name).is_file() or (source / name).read_text() != text)  # fmt: skip
+    return sorted(
+        name for name, text in expected.items() if not (source / name).is_file() or (source / name).read_text() != text
+    )
 
 
 def compare(source: Path = SOURCE) -> list[str]:

@@ -1,11 +1,11 @@
-"""The complete solution of both mini-projects, read by students once the course is over.
+"""The exercises of both mini-projects: the kit's packages with the parts you write left out.
 
-- ``reference.pairs``: project 1, digit-pair comparison with weight sharing and
-  auxiliary losses (PyTorch ``nn``).
-- ``reference.framework``: project 2, a deep-learning framework written with tensor
-  operations only (no ``torch.nn``, no autograd).
+- ``pairs``: project 1, digit-pair comparison with weight sharing and auxiliary losses
+  (PyTorch ``nn``).
+- ``framework``: project 2, a deep-learning framework written with tensor operations
+  only (no ``torch.nn``, no autograd).
 
-Parts a student writes are framed by ``### BEGIN SOLUTION`` / ``### END SOLUTION``;
-``exercises/`` is this package with those parts replaced by stubs. Imports inside the
-package are relative, so the same files work under any package name.
+Each part you write raises ``NotImplementedError`` until you do; README.md lists them,
+task by task. Imports inside the package are relative, so a copy of this folder works
+under any name: ``python -m autograder start DIR`` makes one for you.
 """

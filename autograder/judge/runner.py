@@ -24,6 +24,7 @@ from typing import Any
 from .. import sandbox
 from ..worker import codec
 from ..worker.channel import FrameReader
+from ..worker.errors import NOTEBOOK
 from .messages import CheckFailure
 from .probe import CheckRun, Probe
 
@@ -143,6 +144,8 @@ def failure_message(error: dict[str, Any], project: str) -> str:
     frames, kind, text = error.get("frames", []), error.get("type", "an exception"), error.get("message", "")
     if kind == "NotImplementedError" and frames and (not text or text.startswith(STUB_PREFIX)):
         where = frames[-1]
+        if where["file"] == NOTEBOOK:
+            return f"not implemented yet: {where['function']}"
         module = where["file"].removesuffix(".py").replace("/", ".")
         return f"not implemented yet: {module}.{where['function']}"
     if not frames:

@@ -15,8 +15,12 @@ MESSAGE_LIMIT = 1500
 FRAME_LIMIT = 6
 
 
-def describe(error: BaseException, root: Path) -> dict[str, Any]:
-    """``type``, ``message``, the submission's ``frames`` and, for a syntax error, ``syntax``."""
+def describe(error: BaseException, root: Path | None) -> dict[str, Any]:
+    """``type``, ``message``, the submission's ``frames`` and, for a syntax error, ``syntax``.
+
+    The submission's files are those under ``root``; with ``root`` None, the cells of a
+    notebook (``NOTEBOOK`` stands for their file).
+    """
     description: dict[str, Any] = {
         "type": guarded(lambda: type(error).__name__, "an exception"),
         "message": guarded(lambda: str(error)[:MESSAGE_LIMIT], "(its message could not be read)"),
@@ -35,8 +39,13 @@ def guarded(read: Any, fallback: Any) -> Any:
         return fallback
 
 
-def relative(filename: str, root: Path) -> str | None:
+NOTEBOOK = "<notebook>"
+
+
+def relative(filename: str, root: Path | None) -> str | None:
     """A file's path relative to the submission's root, or None for a file outside it."""
+    if root is None:
+        return NOTEBOOK if "ipykernel_" in filename or filename.startswith("<ipython-input") else None
     try:
         path = Path(filename).resolve()
         return path.relative_to(root.resolve()).as_posix() if path.is_relative_to(root.resolve()) else None
@@ -44,7 +53,7 @@ def relative(filename: str, root: Path) -> str | None:
         return None
 
 
-def frames(error: BaseException, root: Path) -> list[dict[str, Any]]:
+def frames(error: BaseException, root: Path | None) -> list[dict[str, Any]]:
     """The traceback's frames in the submission's files, innermost last (the last few)."""
     found = []
     entry = error.__traceback__
@@ -58,6 +67,6 @@ def frames(error: BaseException, root: Path) -> list[dict[str, Any]]:
     return found[-FRAME_LIMIT:]
 
 
-def syntax(error: SyntaxError, root: Path) -> dict[str, Any]:
+def syntax(error: SyntaxError, root: Path | None) -> dict[str, Any]:
     """Where a syntax error is: file, line and the parser's message."""
     return {"file": relative(error.filename or "", root), "line": error.lineno, "message": error.msg}

@@ -44,6 +44,8 @@ class Linear(Module):
         super().__init__()
         check_positive_integer("Linear: in_features", in_features)
         check_positive_integer("Linear: out_features", out_features)
+        if dtype not in (torch.float32, torch.float64):
+            raise ValueError(f"Linear: dtype must be torch.float32 or torch.float64, got {dtype!r}")
         self.in_features = in_features
         self.out_features = out_features
         self.weight = torch.empty(out_features, in_features, dtype=dtype)
@@ -68,7 +70,7 @@ class Linear(Module):
         # Save x: backward needs it for the weight's gradient. Return x W^T (+ b with a
         # bias): b of shape (out_features,) broadcasts over the batch, it never depends on N.
         # YOUR CODE HERE
-        raise NotImplementedError()
+        raise NotImplementedError("task linear: write Linear.forward")
 
     def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
         r"""Accumulate the parameters' gradients and return the input's.
@@ -81,10 +83,14 @@ class Linear(Module):
         # Pop the x this call's forward saved; add g^T x into weight_grad and the sum of
         # g over the batch into bias_grad (in place, +=); return g W.
         # YOUR CODE HERE
-        raise NotImplementedError()
+        raise NotImplementedError("task linear: write Linear.backward")
 
     def param(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """Return ``[(weight, weight_grad), (bias, bias_grad)]`` (no bias pair without bias)."""
+        """Return ``[(weight, weight_grad), (bias, bias_grad)]`` (no bias pair without bias).
+
+        These are the layer's own tensors: ``backward`` adds into the gradients in
+        place, and an optimiser updates the parameters in place.
+        """
         pairs = [(self.weight, self.weight_grad), (self.bias, self.bias_grad)]
         return [(parameter, grad) for parameter, grad in pairs if parameter is not None]
 
@@ -105,7 +111,7 @@ class Linear(Module):
         """
         # A dict of the parameter tensors by name: "weight", and "bias" when there is one.
         # YOUR CODE HERE
-        raise NotImplementedError()
+        raise NotImplementedError("task io: write Linear.state_dict")
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

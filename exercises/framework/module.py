@@ -14,7 +14,8 @@ class Module:
     with respect to its outputs, returns the gradient with respect to its inputs in
     ``backward``. ``backward`` also ADDS the gradients of the module's parameters into
     the gradient tensors that ``param()`` returns, in place, so that several backward
-    passes accumulate until ``zero_grad`` resets them.
+    passes accumulate until ``zero_grad`` resets them. Modules work in float32 and
+    float64: outputs and gradients keep the dtype of the inputs and parameters.
 
     What backward needs is kept per call, as autograd keeps one context per call: each
     ``forward`` pushes its tensors with ``save_for_backward``, each ``backward`` pops

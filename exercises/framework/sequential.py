@@ -44,18 +44,18 @@ class Sequential(Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Feed x through every module in order and return the last output."""
         # YOUR CODE HERE
-        raise NotImplementedError()
+        raise NotImplementedError("task sequential: write Sequential.forward")
 
     def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
         """Feed the gradient through every module's backward in reverse order; return dLoss/dinput."""
         # YOUR CODE HERE
-        raise NotImplementedError()
+        raise NotImplementedError("task sequential: write Sequential.backward")
 
     def param(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Return the ``(parameter, gradient)`` pairs of all modules, first module first."""
         # One list: the pairs of the first module, then those of the second, and so on.
         # YOUR CODE HERE
-        raise NotImplementedError()
+        raise NotImplementedError("task sequential: write Sequential.param")
 
     def train(self, mode: bool = True) -> Sequential:
         """Set every module's mode, and this one's; return the network."""
@@ -76,7 +76,7 @@ class Sequential(Module):
         # One dict: each module's state_dict() entries, each name prefixed by the module's
         # position in the chain and a dot.
         # YOUR CODE HERE
-        raise NotImplementedError()
+        raise NotImplementedError("task io: write Sequential.state_dict")
 
     def __len__(self) -> int:
         return len(self.modules)

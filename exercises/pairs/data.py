@@ -104,9 +104,8 @@ def draw_pairs(
         (1 when the first digit is <= the second) and (n, 2) int64 classes.
     """
     order = torch.randperm(len(labels), generator=generator)
-    # Pair up consecutive indices of the random `order`, so that no image serves twice,
-    # as a (pairs, 2) tensor of indices; with `distinct`, drop pairs of equal digits;
-    # keep the first n. Then look up the classes and compute the targets.
+    # Return (input, target, classes). Pair up consecutive indices of the random `order`, so that no
+    # image serves twice: a (pairs, 2) tensor of indices; with `distinct`, drop the pairs of equal
+    # digits; keep the first n. Indexing `images` and `labels` with it gives the input and classes.
     # YOUR CODE HERE
-    raise NotImplementedError()
-    return images[pairs], target, classes
+    raise NotImplementedError("task pair_data: write draw_pairs")

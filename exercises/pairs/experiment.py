@@ -109,18 +109,18 @@ def run_rounds(
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}: choose from {', '.join(MODELS)}")
     seeds = range(seed, seed + rounds)
-    model_class = MODELS[name]
+    make_model = MODELS[name]
     options = {"epochs": epochs, "batch_size": batch_size, "device": device, "progress": progress}
     if vectorised:
         datasets = [generate_pair_sets(pairs, seed=round_seed) for round_seed in seeds]
-        histories = train_rounds(model_class, datasets, seeds, **options)
+        histories = train_rounds(make_model, datasets, seeds, **options)
     else:
         histories = []
         for round_seed in tqdm(seeds, desc=name, unit="round", disable=not progress):
             data = generate_pair_sets(pairs, seed=round_seed)
             torch.manual_seed(round_seed)
-            histories.append(train(model_class(), data, seed=round_seed, **options))
-    return Rounds(count_parameters(model_class()), histories)
+            histories.append(train(make_model(), data, seed=round_seed, **options))
+    return Rounds(count_parameters(make_model()), histories)
 
 
 def mean_std(values: list[float]) -> tuple[float, float]:

@@ -1,15 +1,22 @@
-"""Training and evaluation of a pair model: the training step, the epoch loop, accuracy."""
+"""Training and evaluation of a pair model: the training step, the epoch loop, accuracy.
+
+The models and the data appear here in type hints only: this file imports neither
+``models.py`` nor ``data.py`` when it runs, so it can be imported, and graded, on its
+own, even while another file has a mistake in it.
+"""
 
 from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 from tqdm.auto import tqdm
 
-from .data import PairSets
-from .models import PairModel
+if TYPE_CHECKING:
+    from .data import PairSets
+    from .models import PairModel
 
 
 @dataclass
@@ -53,9 +60,10 @@ def train_step(
     Returns:
         The value of ``model.loss`` on the batch, before the step.
     """
-    # Gradients add up in .grad until cleared. model.loss combines all of the output's terms.
+    # Return the loss as a Python float. Gradients add up in .grad until cleared; model.loss(output, target,
+    # classes) combines every term of the model's output.
     # YOUR CODE HERE
-    raise NotImplementedError()
+    raise NotImplementedError("task pair_training: write train_step")
 
 
 @torch.no_grad()
@@ -106,7 +114,8 @@ def train(
     Args:
         model: the model, built beforehand (seed the initialisation before building
             it). It is moved to ``device`` and trained in place.
-        data: what ``generate_pair_sets`` returns.
+        data: what ``generate_pair_sets`` returns: the training input, target and
+            classes, then the test input, target and classes.
         epochs: passes over the training pairs.
         batch_size: pairs per optimisation step.
         seed: if given, ``torch.manual_seed(seed)`` comes first, which fixes the order
@@ -125,22 +134,21 @@ def train(
     if seed is not None:
         torch.manual_seed(seed)
     model.to(device)
-    data = PairSets(*(tensor.to(device) for tensor in data))
+    train_input, train_target, train_classes, test_input, test_target, _ = (tensor.to(device) for tensor in data)
     optimizer = model.configure_optimizer()
     history = History()
-    count = len(data.train_input)
-    bar = tqdm(range(epochs), desc=type(model).__name__, unit="epoch", leave=False, disable=not progress)
+    count = len(train_input)
+    bar = tqdm(range(epochs), desc="train", unit="epoch", leave=False, disable=not progress)
     for _ in bar:
         start = time.perf_counter()
         model.train()
         total = 0.0
         for batch in torch.randperm(count, device=device).split(batch_size):
-            input, target, classes = data.train_input[batch], data.train_target[batch], data.train_classes[batch]
-            loss = train_step(model, optimizer, input, target, classes)
+            loss = train_step(model, optimizer, train_input[batch], train_target[batch], train_classes[batch])
             total += loss * len(batch)
         history.train_loss.append(total / count)
-        history.train_accuracy.append(evaluate(model, data.train_input, data.train_target))
-        history.test_accuracy.append(evaluate(model, data.test_input, data.test_target))
+        history.train_accuracy.append(evaluate(model, train_input, train_target))
+        history.test_accuracy.append(evaluate(model, test_input, test_target))
         history.seconds.append(time.perf_counter() - start)
         bar.set_postfix(loss=f"{history.train_loss[-1]:.3f}", test=f"{history.test_accuracy[-1]:.3f}")
     return history

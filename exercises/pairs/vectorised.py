@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch.func import functional_call, stack_module_state, vmap
@@ -33,7 +33,7 @@ from .training import History
 
 
 def train_rounds(
-    model_class: type[PairModel],
+    make_model: Callable[[], PairModel],
     datasets: Sequence[PairSets],
     seeds: Sequence[int],
     *,
@@ -44,7 +44,7 @@ def train_rounds(
 ) -> list[History]:
     """Train one fresh model per round, all rounds at once; return one history per round.
 
-    Round ``r`` builds its model after ``torch.manual_seed(seeds[r])`` (the same
+    Round ``r`` calls ``make_model()`` after ``torch.manual_seed(seeds[r])`` (the same
     initialisation as a sequential round with that seed) and trains it on
     ``datasets[r]`` with the model's own optimiser settings and loss, in the same
     batches and epochs as ``train``. The batch orders and random layers draw from the
@@ -52,9 +52,9 @@ def train_rounds(
     histories on the CPU, apart from the seconds.
 
     Args:
-        model_class: the model's class; its ``configure_optimizer`` must return an
-            optimiser whose update is elementwise (Adam, SGD, ...), since one optimiser
-            steps the stacked parameters of all rounds.
+        make_model: builds a fresh model, such as ``MODELS["shared"]``; the model's
+            ``configure_optimizer`` must return an optimiser whose update is elementwise
+            (Adam, SGD, ...), since one optimiser steps the stacked parameters of all rounds.
         datasets: one ``PairSets`` per round, all of the same sizes.
         seeds: one seed per round.
         epochs: passes over the training pairs.
@@ -71,7 +71,7 @@ def train_rounds(
     models = []
     for seed in seeds:
         torch.manual_seed(seed)
-        models.append(model_class().to(device))
+        models.append(make_model().to(device))
     params, buffers = stack_module_state(models)
     optimizer = stacked_optimizer(models[0], params)
     template = copy.deepcopy(models[0]).to("meta")  # the structure, without the weights
@@ -87,7 +87,7 @@ def train_rounds(
     rounds, count = data.train_target.shape
     row = torch.arange(rounds, device=device)[:, None]
     histories = [History() for _ in seeds]
-    bar = tqdm(range(epochs), desc=f"{model_class.__name__} x{rounds}", unit="epoch", disable=not progress)
+    bar = tqdm(range(epochs), desc=f"{rounds} rounds", unit="epoch", disable=not progress)
     for _ in bar:
         start = time.perf_counter()
         template.train()
