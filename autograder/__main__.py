@@ -12,12 +12,12 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from . import exercises, manifest, notebooks
+from . import classroom, exercises, manifest, notebooks
 from .judge.grading import default_jobs, grade
 from .judge.runner import Outcome
 from .judge.submission import SubmissionError, locate
 
-COMMANDS = ("grade", "start", "build-exercises", "build-notebooks")
+COMMANDS = ("grade", "start", "build-exercises", "build-notebooks", *classroom.COMMANDS)
 TASK_LIST = ", ".join(task.name for task in manifest.TASKS)
 
 
@@ -30,13 +30,15 @@ def grade_command(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     checks = manifest.checks_of(tasks)
-    bar = tqdm(total=len(checks), desc=f"grading {submission.label}", unit="check", leave=False, file=sys.stderr)
+    bar = tqdm(
+        total=len(checks), desc=f"grading {submission.label}", unit="check", leave=False, file=sys.stderr, disable=None
+    )
 
     def progress(name: str, outcome: Outcome) -> None:
         if name in manifest.CHECKS_BY_NAME:
             bar.update(1)
 
-    report = grade(submission, tasks, args.jobs, progress)
+    report = grade(submission, tasks, args.jobs, progress, args.time_scale)
     bar.close()
     if args.verbose:
         for check in report.checks:
@@ -131,14 +133,26 @@ def parser() -> argparse.ArgumentParser:
     grading.add_argument(
         "--jobs", type=int, default=default_jobs(), metavar="N", help=f"probes run at once (default: {default_jobs()})"
     )
+    grading.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        metavar="F",
+        help="multiply every check's time limit by F (default: 1; the limits already allow for a busy machine)",
+    )
     grading.add_argument("-v", "--verbose", action="store_true", help="list every check with its status and time")
+    grading.set_defaults(handler=grade_command)
     starting = commands.add_parser("start", help="copy the exercises into a folder of your own, to work there")
+    starting.set_defaults(handler=start_command)
     starting.add_argument("folder", help="the folder to create (it must not exist yet)")
     building = commands.add_parser("build-exercises", help="generate exercises/ from reference/")
+    building.set_defaults(handler=build_exercises)
     building.add_argument("--check", action="store_true", help="only check that exercises/ is up to date")
     building.add_argument("--force", action="store_true", help="overwrite stubs that were edited by hand")
     notebooks_parser = commands.add_parser("build-notebooks", help="generate the nbgrader notebooks (course/source/)")
     notebooks_parser.add_argument("--check", action="store_true", help="only check that the notebooks are up to date")
+    notebooks_parser.set_defaults(handler=build_notebooks)
+    classroom.add_commands(commands)
     return root
 
 
@@ -148,16 +162,10 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] not in (*COMMANDS, "-h", "--help"):
         argv.insert(0, "grade")
     args = parser().parse_args(argv)
-    if args.command == "grade" and args.jobs < 1:
-        print("error: --jobs must be at least 1", file=sys.stderr)
+    if args.command == "grade" and (args.jobs < 1 or not args.time_scale > 0):
+        print("error: --jobs must be at least 1 and --time-scale positive", file=sys.stderr)
         return 2
-    commands = {
-        "grade": grade_command,
-        "start": start_command,
-        "build-exercises": build_exercises,
-        "build-notebooks": build_notebooks,
-    }
-    return commands[args.command](args)
+    return args.handler(args)
 
 
 if __name__ == "__main__":

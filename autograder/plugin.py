@@ -19,6 +19,7 @@ from .judge.submission import SubmissionError, locate
 SOLUTION_HELP = "the solution to grade: 'reference', 'exercises' (default) or a folder laid out like exercises/"
 GRADE_JSON_HELP = "also write Gradescope's results.json to PATH"
 JOBS_HELP = "probes run at once (default: the cores, at most 2)"
+TIME_SCALE_HELP = "multiply every check's time limit by F (default: 1)"
 REPORT = pytest.StashKey[Report]()
 ERROR = pytest.StashKey[str]()
 USAGE_ERROR = 2
@@ -31,6 +32,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--solution", default="exercises", metavar="PATH", help=SOLUTION_HELP)
     group.addoption("--grade-json", metavar="PATH", help=GRADE_JSON_HELP)
     group.addoption("--jobs", type=int, default=default_jobs(), metavar="N", help=JOBS_HELP)
+    group.addoption("--time-scale", type=float, default=1.0, metavar="F", help=TIME_SCALE_HELP)
 
 
 @pytest.hookimpl
@@ -59,7 +61,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         config.stash[ERROR] = str(error)
         session.items.clear()
         return
-    report = grade(submission, tasks or None, config.getoption("jobs"))
+    report = grade(submission, tasks or None, config.getoption("jobs"), time_scale=config.getoption("time_scale"))
     config.stash[REPORT] = report
     path = config.getoption("grade_json")
     if path:

@@ -1,31 +1,20 @@
-"""Helpers for tests that run the autograder on a solution in a subprocess."""
+"""Helpers for tests that grade a solution: copies of the reference, edits, and the judge's report.
+
+Grading runs the judge in this process: the judge never imports the graded code, which
+runs in the sandboxed worker.
+"""
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
+from autograder import manifest
+from autograder.judge.grading import grade as judge
+from autograder.judge.report import Report
+from autograder.judge.submission import locate
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@dataclass
-class Grade:
-    """The outcome of one autograder run."""
-
-    score: float
-    max_score: float
-    tests: list[dict]
-    output: str
-
-    def task_score(self, task: str) -> tuple[float, float]:
-        """(earned, possible) points of one task."""
-        tests = [test for test in self.tests if test["name"].startswith(f"{task}: ")]
-        return sum(test["score"] for test in tests), sum(test["max_score"] for test in tests)
 
 
 def copy_reference(destination: Path) -> Path:
@@ -34,12 +23,20 @@ def copy_reference(destination: Path) -> Path:
     return destination
 
 
-def grade(solution: str | Path, *options: str, timeout: float = 300) -> Grade:
-    """Run ``python -m autograder`` on a solution and read its Gradescope results."""
-    results = Path(os.environ.get("TMPDIR", "/tmp")) / f"grade-{os.getpid()}-{abs(hash(str(solution)))}.json"
-    command = [sys.executable, "-m", "autograder", "--solution", str(solution), "--grade-json", str(results), *options]
-    process = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-    assert process.returncode == 0, process.stdout + process.stderr
-    data = json.loads(results.read_text())
-    results.unlink()
-    return Grade(data["score"], data["max_score"], data["tests"], process.stdout + process.stderr)
+def edit(solution: Path, file: str, old: str, new: str) -> None:
+    """Replace the one occurrence of ``old`` in ``solution/file`` by ``new``."""
+    path = solution / file
+    source = path.read_text()
+    assert source.count(old) == 1, f"the text to replace must occur once in {file}: {old!r}"
+    path.write_text(source.replace(old, new))
+
+
+def grade(solution: str | Path, tasks: str | None = None, time_scale: float = 1.0) -> Report:
+    """Grade ``solution`` (a path or a kit package name) on ``tasks`` (an expression; default: all)."""
+    selected = manifest.select_tasks(tasks) if tasks else None
+    return judge(locate(solution), selected, jobs=2, time_scale=time_scale)
+
+
+def messages(report: Report, task: str | None = None) -> str:
+    """Every failure message of a report (of one task), joined."""
+    return "\n".join(outcome.message for check, outcome in report.failures() if task in (None, check.task))

@@ -111,7 +111,7 @@ class Grading:
         """Whether a check's files need the project's ``__init__.py`` to run."""
         return "__init__.py" in files and project in self.scans
 
-    def import_all(self, runner: Runner, graded: dict[str, list[str]]) -> None:
+    def import_all(self, runner: Runner, graded: dict[str, list[str]], time_scale: float) -> None:
         """Import every file the graded checks need, once each; note the files that fail."""
         jobs = {}
         for name, files in graded.items():
@@ -124,7 +124,7 @@ class Grading:
                         import_check(project),
                         project,
                         (file,),
-                        manifest.QUICK_LIMIT,
+                        manifest.QUICK_LIMIT * time_scale,
                         run_init=self.run_init(project, self.scans[project].closure((file,))),
                     )
         outcomes = runner.run(list(jobs.values()))
@@ -138,7 +138,7 @@ class Grading:
             self.note(key, f"importing {key} failed:\n  " + message.replace("\n", "\n  "))
         self.failed_imports = failed
 
-    def jobs(self, graded: dict[str, list[str]]) -> list[Job]:
+    def jobs(self, graded: dict[str, list[str]], time_scale: float) -> list[Job]:
         """The jobs of the checks that can run; the others are recorded as not graded."""
         jobs = []
         for name, files in graded.items():
@@ -154,7 +154,7 @@ class Grading:
                     IMPLEMENTATIONS[name](),
                     project,
                     manifest.files_of(check),
-                    check.limit,
+                    check.limit * time_scale,
                     run_init=self.run_init(project, files),
                 )
             )
@@ -176,8 +176,12 @@ def grade(
     tasks: tuple[str, ...] | None = None,
     jobs: int | None = None,
     progress: Callable[[str, Outcome], None] | None = None,
+    time_scale: float = 1.0,
 ) -> Report:
-    """Grade ``tasks`` (default: all) of ``submission``; the report lists every check of those tasks."""
+    """Grade ``tasks`` (default: all) of ``submission``; the report lists every check of those tasks.
+
+    ``time_scale`` multiplies every check's wall-clock limit (a slow machine, or a test).
+    """
     start = time.perf_counter()
     tasks = tasks or tuple(task.name for task in manifest.TASKS)
     checks = manifest.checks_of(tasks)
@@ -198,8 +202,8 @@ def grade(
             profiles = ["main"] + (["data"] if any(name.startswith("pair_data.") for name in graded) else [])
             with Runner(worker_specs(copy), jobs or default_jobs(), progress) as runner:
                 runner.start(profiles)
-                grading.import_all(runner, graded)
-                grading.outcomes.update(runner.run(grading.jobs(graded)))
+                grading.import_all(runner, graded, time_scale)
+                grading.outcomes.update(runner.run(grading.jobs(graded, time_scale)))
         if progress:
             for check in checks:
                 if check.name in grading.outcomes and grading.outcomes[check.name].status == "not graded":
