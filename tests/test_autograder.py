@@ -1,134 +1,165 @@
-"""The autograder itself: scores, messages for students, isolation and the Gradescope file."""
+"""The autograder end to end: scores, the student's messages, the command line, the Gradescope file."""
 
-import time
+import json
+import subprocess
+import sys
 
 import pytest
-from grading import copy_reference, grade
+from grading import ROOT, copy_reference, edit, grade, messages
+
+from autograder import manifest
 
 pytestmark = pytest.mark.slow
 
 
-def test_reference_gets_every_point():
-    start = time.perf_counter()
-    result = grade("reference")
-    print(f"reference graded in {time.perf_counter() - start:.1f} s")
-    assert result.max_score >= 100 and result.score == result.max_score, result.output
-    assert "total" in result.output and "(100%)" in result.output
-    for test in result.tests:
+@pytest.fixture(scope="module")
+def reference():
+    """The report of the reference, every task."""
+    return grade("reference")
+
+
+@pytest.fixture(scope="module")
+def exercises():
+    """The report of the untouched exercises, every task."""
+    return grade("exercises")
+
+
+def test_the_reference_gets_every_point_of_the_manifest(reference):
+    assert reference.score == reference.max_score == manifest.TOTAL == 100, reference.feedback()
+    assert [check.name for check in reference.checks] == [check.name for check in manifest.CHECKS]
+
+
+def test_the_exercises_get_no_point_and_say_what_is_not_written(exercises):
+    assert exercises.score == 0 and exercises.max_score == 100
+    for check, outcome in exercises.failures():
+        assert outcome.message.startswith("not implemented yet: "), (check.name, outcome.message)
+        assert "Traceback" not in outcome.message and "autograder" not in outcome.message, outcome.message
+
+
+def run_cli(*arguments, cwd=ROOT):
+    """``python -m autograder ARGUMENTS``: (exit status, stdout, stderr)."""
+    process = subprocess.run(
+        [sys.executable, "-m", "autograder", *arguments], cwd=cwd, capture_output=True, text=True, timeout=600
+    )
+    return process.returncode, process.stdout, process.stderr
+
+
+def test_the_command_line_exits_0_when_all_pass_and_writes_the_gradescope_file(tmp_path):
+    results = tmp_path / "results.json"
+    status, out, _ = run_cli("--solution", "reference", "-m", "sgd", "--grade-json", str(results))
+    assert status == 0 and "total" in out and "(100%)" in out
+    data = json.loads(results.read_text())
+    assert data["score"] == data["max_score"] == 5
+    assert {test["name"].split(":")[0] for test in data["tests"]} == {
+        "sgd.step",
+        "sgd.momentum",
+        "sgd.current_gradients",
+        "sgd.zero_grad",
+    }
+    for test in data["tests"]:
         assert set(test) == {"name", "score", "max_score", "status", "output", "visibility"}
-        assert test["status"] == "passed"
 
 
-def test_exercises_get_no_point_and_every_failure_says_not_implemented():
-    start = time.perf_counter()
-    result = grade("exercises")
-    print(f"exercises graded in {time.perf_counter() - start:.1f} s")
-    assert result.score == 0 and result.max_score >= 100
-    for test in result.tests:
-        assert test["status"] == "failed"
-        assert "not implemented yet: " in test["output"], test
-        assert "Traceback" not in test["output"] and "autograder/" not in test["output"], test
+def test_the_command_line_exits_1_when_a_check_fails_and_still_writes_the_report(tmp_path):
+    results = tmp_path / "results.json"
+    status, out, _ = run_cli("--solution", "exercises", "-m", "loss", "--grade-json", str(results))
+    assert status == 1 and "not implemented yet: framework.loss.MSELoss.forward" in out
+    assert json.loads(results.read_text())["score"] == 0
 
 
-def test_one_task_is_graded_alone():
-    result = grade("exercises", "-m", "linear")
-    assert {test["name"].split(":")[0] for test in result.tests} == {"linear"}
-    assert "linear" in result.output and "activations" not in result.output
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--solution", "exercises", "-m", "lineer"], "unknown task 'lineer': choose from pair_data"),
+        (["--solution", "exercises/framework"], "looks like the framework/ folder of a solution"),
+        (["--solution", "nowhere"], "is not a folder"),
+        (["--solution", "reference", "--jobs", "0"], "--jobs must be at least 1"),
+    ],
+)
+def test_usage_errors_exit_2_and_say_what_to_pass(arguments, message):
+    status, _, err = run_cli(*arguments)
+    assert status == 2 and message in err, err
 
 
-def test_a_solution_outside_the_kit_by_path(tmp_path):
+def test_the_help_lists_the_tasks():
+    status, out, _ = run_cli("grade", "--help")
+    assert status == 0 and all(task.name in out.replace("\n", " ") for task in manifest.TASKS)
+
+
+def test_a_copy_outside_the_kit_graded_from_its_own_folder(tmp_path):
     solution = copy_reference(tmp_path / "student")
-    result = grade(solution, "-m", "sgd")
-    assert result.score == result.max_score > 0
+    status, out, _ = run_cli("--solution", ".", "-m", "sgd", cwd=solution)
+    assert status == 0 and "(100%)" in out
 
 
-def test_a_missing_solution_is_a_clear_usage_error(tmp_path):
-    with pytest.raises(AssertionError, match="is not a solution package"):
-        grade(tmp_path / "nowhere")
+def test_a_syntax_error_is_noted_once_and_costs_only_the_checks_that_import_the_file(tmp_path):
+    solution = copy_reference(tmp_path / "student")
+    (solution / "framework" / "optim.py").write_text("def step(:\n")
+    report = grade(solution, "framework")
+    assert sum("framework/optim.py has a syntax error at line 1" in note for note in report.notes) == 1
+    assert report.task_score("sgd") == (0, 5)
+    for task in ("activations", "linear", "sequential", "loss", "float64"):
+        assert report.task_score(task)[0] == report.task_score(task)[1], task
+    assert all(
+        "see the note at the top" in report.outcome(check).message for check in report.checks if check.task == "sgd"
+    )
+
+
+def test_an_exception_at_import_is_noted_once(tmp_path):
+    solution = copy_reference(tmp_path / "student")
+    edit(solution, "framework/loss.py", "import torch\n", "import torch\n\nraise ValueError('broken on purpose')\n")
+    report = grade(solution, "loss or linear")
+    assert (
+        sum("importing framework/loss.py failed" in note and "broken on purpose" in note for note in report.notes) == 1
+    )
+    assert report.task_score("loss") == (0, 4) and report.task_score("linear") == (10, 10)
 
 
 def test_importing_the_reference_loses_the_task(tmp_path):
     solution = copy_reference(tmp_path / "student")
-    optim = solution / "framework" / "optim.py"
-    optim.write_text(optim.read_text().replace("import torch\n", "import torch\nimport reference.framework\n", 1))
-    result = grade(solution, "-m", "sgd or loss")
-    assert result.task_score("sgd") == (0, 5)
-    message = next(test["output"] for test in result.tests if test["name"].startswith("sgd"))
-    assert "imports 'reference', the kit's complete solution" in message
-    assert "framework/optim.py:" in message
+    edit(solution, "framework/optim.py", "import torch\n", "import torch\n\nimport reference.framework  # noqa\n")
+    report = grade(solution, "sgd or loss")
+    assert report.task_score("sgd") == (0, 5) and report.task_score("loss") == (4, 4)
+    assert "reference" in messages(report, "sgd")
 
 
-def test_autograd_in_the_framework_loses_the_task(tmp_path):
+def test_autograd_in_the_framework_loses_the_task_with_file_line_and_rule(tmp_path):
     solution = copy_reference(tmp_path / "student")
-    activations = solution / "framework" / "activations.py"
-    source = activations.read_text().replace(
-        "        y = torch.tanh(s)\n",
-        "        s = s.detach().requires_grad_()\n        y = torch.tanh(s)\n",
+    edit(solution, "framework/activations.py", "import torch\n", "import torch\nimport torch.autograd  # noqa\n")
+    report = grade(solution, "activations or loss")
+    assert report.task_score("activations") == (0, 8) and report.task_score("loss") == (4, 4)
+    assert "framework/activations.py:" in messages(report, "activations")
+    assert "torch.autograd" in messages(report, "activations")
+
+
+def test_an_error_points_at_the_students_file_and_line(tmp_path):
+    solution = copy_reference(tmp_path / "student")
+    edit(solution, "framework/loss.py", "return difference.pow(2).mean()", "return difference.pow(2).mean(dim=5)")
+    text = messages(grade(solution, "loss"), "loss")
+    assert "your code raised IndexError" in text and "framework/loss.py:" in text and "MSELoss.forward" in text
+
+
+def test_an_endless_loop_is_stopped_and_grading_goes_on(tmp_path):
+    solution = copy_reference(tmp_path / "student")
+    edit(
+        solution,
+        "framework/optim.py",
+        "    def step(self) -> None:\n",
+        "    def step(self) -> None:\n        while True:\n            pass\n",
     )
-    activations.write_text(source)
-    result = grade(solution, "-m", "activations or loss")
-    assert result.task_score("activations") == (0, 8)
-    assert result.task_score("loss") == (5, 5)
-    assert "framework/activations.py" in result.tests[0]["output"]
-    assert "requires_grad_" in result.tests[0]["output"]
+    report = grade(solution, "sgd or loss", time_scale=0.1)
+    assert report.task_score("sgd") == (0, 5) and report.task_score("loss") == (4, 4)
+    assert "took longer than" in messages(report, "sgd")
 
 
-def test_errors_in_student_code_point_at_the_student_file(tmp_path):
+def test_a_student_notimplementederror_keeps_its_own_text(tmp_path):
     solution = copy_reference(tmp_path / "student")
-    loss = solution / "framework" / "loss.py"
-    loss.write_text(loss.read_text().replace("return difference.pow(2).mean()", "return difference.pow(2).mean(dim=5)"))
-    output = grade(solution, "-m", "loss").tests[0]["output"]
-    assert "your code raised IndexError" in output
-    assert "framework/loss.py:" in output and "MSELoss.forward" in output
-
-
-def test_a_syntax_error_is_reported_with_its_line(tmp_path):
-    solution = copy_reference(tmp_path / "student")
-    (solution / "framework" / "optim.py").write_text("def step(:\n")
-    result = grade(solution, "-m", "sgd")
-    assert result.score == 0
-    assert "framework/optim.py has a syntax error at line 1" in result.tests[0]["output"]
-
-
-def test_an_endless_loop_is_stopped(tmp_path):
-    solution = copy_reference(tmp_path / "student")
-    optim = solution / "framework" / "optim.py"
-    optim.write_text(
-        optim.read_text().replace(
-            "        for (parameter, grad), velocity",
-            "        while True:\n            pass\n        for (parameter, grad), velocity",
-        )
+    edit(
+        solution,
+        "framework/linear.py",
+        "        super().__init__()\n",
+        "        super().__init__()\n        if not bias:\n            raise NotImplementedError('bias=False is not "
+        "supported')\n",
     )
-    result = grade(solution, "-m", "sgd", "--check-timeout", "2")
-    assert result.score == 0
-    assert "took longer than 2 s" in result.tests[0]["output"]
-
-
-def test_a_solution_that_skips_its_checks_earns_nothing(tmp_path):
-    solution = copy_reference(tmp_path / "student")
-    init = solution / "framework" / "__init__.py"
-    init.write_text('import unittest\n\nraise unittest.SkipTest("no checks today")\n' + init.read_text())
-    result = grade(solution, "-m", "sgd")
-    assert result.score == 0 and result.max_score == 5
-    assert "skipped, which earns no points" in result.tests[0]["output"]
-
-
-def test_requires_grad_as_a_keyword_is_caught_too(tmp_path):
-    solution = copy_reference(tmp_path / "student")
-    linear = solution / "framework" / "linear.py"
-    linear.write_text(linear.read_text().replace(
-        "self.weight = torch.empty(out_features, in_features, dtype=dtype)",
-        "self.weight = torch.empty(out_features, in_features, dtype=dtype, requires_grad=True)",
-    ))  # fmt: skip
-    result = grade(solution, "-m", "linear")
-    assert result.score == 0
-    assert "framework/linear.py" in result.tests[0]["output"] and "requires_grad=" in result.tests[0]["output"]
-
-
-def test_an_endless_loop_at_import_is_stopped(tmp_path):
-    solution = copy_reference(tmp_path / "student")
-    init = solution / "framework" / "__init__.py"
-    init.write_text("while True:\n    pass\n" + init.read_text())
-    result = grade(solution, "-m", "sgd", "--check-timeout", "2")
-    assert result.score == 0
-    assert all("took longer than 2 s" in test["output"] for test in result.tests)
+    text = messages(grade(solution, "linear"), "linear")
+    assert "bias=False is not supported" in text and "not implemented yet" not in text

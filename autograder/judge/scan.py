@@ -258,6 +258,14 @@ def module_allowed(name: str, policy: Policy) -> bool:
     return not any(name == denied or name.startswith(denied + ".") for denied in policy.denied)
 
 
+def loader_of(module: str, name: str) -> Any:
+    """``module.name`` if the module is installed here (numpy's loader, say), else None."""
+    try:
+        return getattr(importlib.import_module(module), name, None)
+    except ImportError:
+        return None
+
+
 def resolve_module(name: str, policy: Policy) -> Any:
     """The module ``name`` as the judge's Python has it, or None when it cannot be known safely."""
     if not module_allowed(name, policy):
@@ -408,30 +416,37 @@ class Scanner(ast.NodeVisitor):
         if isinstance(value, types.ModuleType) and not module_allowed(value.__name__, self.policy):
             self.check_module(node, value.__name__, f"{getattr(owner, '__name__', '?')}.{name}")
             return None
-        if self.policy.autograd and uses:
-            self.check_autograd_member(node, value)
+        if uses:
+            self.check_callable(node, value)
         return value
 
-    def check_autograd_member(self, node: ast.AST, value: Any) -> None:
-        """The framework's rules on torch's grad-mode functions and on torch.load."""
+    def check_callable(self, node: ast.AST, value: Any) -> None:
+        """The rules on loaders that could run a file's code (both projects) and, for the framework,
+        on torch's grad-mode functions: each judged at the call that uses it."""
         import torch
 
         call = self.parents.get(node)
-        arguments = call.args if isinstance(call, ast.Call) and call.func is node else None
-        keywords = {k.arg: k.value for k in call.keywords} if isinstance(call, ast.Call) and call.func is node else {}
+        called = isinstance(call, ast.Call) and call.func is node
+        arguments = call.args if called else None
+        keywords = {keyword.arg: keyword.value for keyword in call.keywords} if called else {}
 
         def literal(expression: ast.AST | None) -> Any:
             return expression.value if isinstance(expression, ast.Constant) else "not a literal"
 
+        if value is torch.load and "weights_only" in keywords and literal(keywords["weights_only"]) is not True:
+            self.find(node, "torch.load: only with weights_only=True, which refuses files that run code")
+        numpy_load = loader_of("numpy", "load")
+        pickles = "allow_pickle" in keywords and literal(keywords["allow_pickle"]) is not False
+        if numpy_load is not None and value is numpy_load and pickles:
+            self.find(node, "numpy.load: never with allow_pickle, which runs code from the file")
+        if not self.policy.autograd:
+            return
         if value is torch.set_grad_enabled:
             if arguments is None or len(arguments) != 1 or literal(arguments[0]) is not False:
                 self.find(node, "torch.set_grad_enabled: allowed only as set_grad_enabled(False)")
         elif value is torch.inference_mode:
             if arguments is None or len(arguments) > 1 or (arguments and literal(arguments[0]) is not True):
                 self.find(node, "torch.inference_mode: allowed only as inference_mode() (autograd off)")
-        elif value is torch.load:
-            if "weights_only" in keywords and literal(keywords["weights_only"]) is not True:
-                self.find(node, "torch.load: only with weights_only=True, which refuses files that run code")
         elif value is getattr(torch, "vmap", None) or value is torch.enable_grad:
             self.find(node, "the framework computes its gradients itself, without autograd")
 
@@ -467,8 +482,8 @@ class Scanner(ast.NodeVisitor):
             self.find(node, f"the module {node.id} used as a value: use it only as {node.id}.name")
         if node.id in NAME_TAKING and not (isinstance(parent, ast.Call) and parent.func is node):
             self.find(node, f"{node.id} passed as a value: call it directly with a literal attribute name")
-        if self.policy.autograd and bound is not None and not isinstance(bound, types.ModuleType):
-            self.check_autograd_member(node, bound)
+        if bound is not None and not isinstance(bound, types.ModuleType):
+            self.check_callable(node, bound)
 
     def visit_Call(self, node: ast.Call) -> None:
         if isinstance(node.func, ast.Name) and node.func.id in NAME_TAKING:

@@ -301,8 +301,12 @@ class CodeRunner:
 
 @probe
 def load_crafted(namespace: Any, container: str) -> dict:
-    """``load`` of a file whose pickle runs code (a plain pickle, or torch's zip format)."""
+    """``load`` of a file ``save`` wrote, then of a file whose pickle runs code (a plain pickle, or
+    torch's zip format)."""
     folder = Path(tempfile.mkdtemp())
+    genuine = folder / "genuine.pt"
+    namespace.save(namespace.Linear(2, 2), genuine)
+    loaded = namespace.load(genuine)
     marker = folder / "code-ran"
     payload = {"model": CodeRunner(f"open({str(marker)!r}, 'w').write('ran')")}
     path = folder / "crafted.pt"
@@ -310,11 +314,12 @@ def load_crafted(namespace: Any, container: str) -> dict:
         path.write_bytes(pickle.dumps(payload))
     else:
         torch.save(payload, path)
+    result = {"genuine": type(loaded).__name__, "raised": False, "error": ""}
     try:
         namespace.load(path)
     except Exception as error:
-        return {"raised": True, "error": f"{type(error).__name__}: {str(error)[:300]}", "code_ran": marker.exists()}
-    return {"raised": False, "error": "", "code_ran": marker.exists()}
+        result |= {"raised": True, "error": f"{type(error).__name__}: {str(error)[:300]}"}
+    return result | {"code_ran": marker.exists()}
 
 
 @probe

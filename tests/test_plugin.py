@@ -1,0 +1,46 @@
+"""The pytest plugin, tested with pytester as pytest plugins test theirs."""
+
+import json
+import shutil
+
+import pytest
+from grading import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def suite(pytester):
+    """A pytest folder holding the autograder's test module; the plugin comes with ``-p``."""
+    pytester.makeini("[pytest]\naddopts = -p autograder.plugin -p no:cacheprovider\n")
+    shutil.copy(ROOT / "autograder" / "test_checks.py", pytester.path)
+    return pytester
+
+
+def test_one_task_of_the_reference_passes_and_the_table_says_so(suite):
+    result = suite.runpytest(f"--solution={ROOT / 'reference'}", "-m", "sgd")
+    result.assert_outcomes(passed=4, deselected=61)
+    result.stdout.fnmatch_lines(["*score of*reference*", "sgd*framework*5 / 5*ok*", "total*5 / 5*(100%)*"])
+    assert result.ret == 0
+
+
+def test_a_failed_check_shows_the_students_message_not_a_traceback(suite):
+    result = suite.runpytest(f"--solution={ROOT / 'exercises'}", "-m", "loss")
+    result.assert_outcomes(failed=2, deselected=63)
+    result.stdout.fnmatch_lines(["*not implemented yet: framework.loss.MSELoss.forward*"])
+    assert "Traceback" not in result.stdout.str() and result.ret == 1
+
+
+def test_a_missing_solution_is_a_usage_error(suite, tmp_path):
+    result = suite.runpytest(f"--solution={tmp_path / 'nowhere'}")
+    result.stdout.fnmatch_lines(["error: --solution*is not a folder*"])
+    assert result.ret == 2
+
+
+def test_without_the_test_module_the_report_still_lists_every_check(pytester, tmp_path):
+    pytester.makeini("[pytest]\naddopts = -p autograder.plugin -p no:cacheprovider\n")
+    results = tmp_path / "results.json"
+    result = pytester.runpytest(f"--solution={ROOT / 'exercises'}", f"--grade-json={results}")
+    data = json.loads(results.read_text())
+    assert data["max_score"] == 100 and len(data["tests"]) == 65 and data["score"] == 0
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
