@@ -13,13 +13,17 @@ c = get_config()  # noqa: F821 (traitlets defines get_config for config files)
 # The two assignments, one per project; generate_assignment adds each to the gradebook.
 ASSIGNMENTS = ("pairs", "framework")
 
-c.CourseDirectory.root = str(Path(__file__).resolve().parent / "course")
+COURSE = Path(__file__).resolve().parent / "course"
+c.CourseDirectory.root = str(COURSE)
+
+# nbgrader export writes the grades here, with the rest of the grading's files (ignored by git).
+c.CsvExportPlugin.to = str(COURSE / "grades.csv")
 
 # Seconds a cell may run during autograding (nbgrader's default: 30). The slowest cells
 # train shared_digits for 5 epochs on 1000 pairs (the pair_accuracy test and the
 # training-curves cell): about 1 s each on an idle 2-core CPU, but 40 s measured on the
 # same CPU shared with other jobs. A timeout would cost a correct notebook its points, so
-# the limit is the autograder's own (python -m autograder --check-timeout, default 120).
+# the limit is that of the autograder's slowest checks.
 c.Execute.timeout = 120
 
 # Files of course/source/<assignment>/ that autograde must NOT copy over a student's

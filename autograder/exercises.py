@@ -4,7 +4,8 @@ A solution region is framed by two comment lines, ``### BEGIN SOLUTION`` and
 ``### END SOLUTION`` (nbgrader's markers). The generator replaces each region by a stub
 at the region's indentation, which raises ``NotImplementedError("task TASK: write
 FUNCTION")``, naming the manifest's task and the function to write; every other line is
-copied as is, except the package's own docstring, which describes the exercises.
+copied as is, except the package's own docstring, which describes the exercises, and
+the commands named in the files (``python -m exercises.pairs``, not ``reference.pairs``).
 ``exercises/README.md`` (the student guide) is written from ``student_guide.md``, the
 manifest and the stubs. ``exercises/SOURCE_DIGEST`` records the reference it came from
 and the digest of every file it wrote: ``build`` refuses to overwrite a file edited
@@ -30,6 +31,7 @@ END = "### END SOLUTION"
 STUB_COMMENT = "# YOUR CODE HERE"
 SKIPPED_FOLDERS = ("__pycache__", ".ipynb_checkpoints")
 DIGEST_FILE = "SOURCE_DIGEST"
+COMMAND_NAMES = ("python -m reference.", "python -m exercises.")  # the commands the exercises' files name
 PACKAGE_DOCSTRING = '''"""The exercises of both mini-projects: the kit's packages with the parts you write left out.
 
 - ``pairs``: project 1, digit-pair comparison with weight sharing and auxiliary losses
@@ -190,7 +192,7 @@ def expected_exercises(reference: Path = REFERENCE) -> dict[str, str]:
         if relative == "__init__.py":
             files[relative] = PACKAGE_DOCSTRING
         elif path.suffix == ".py":
-            files[relative] = strip_solutions(text, f"reference/{relative}")
+            files[relative] = strip_solutions(text, f"reference/{relative}").replace(*COMMAND_NAMES)
         else:
             files[relative] = text
     files["README.md"] = student_guide(all_stubs(reference))

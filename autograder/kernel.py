@@ -27,20 +27,34 @@ from .worker.errors import describe
 PROBES = {**probes_framework.PROBES, **probes_pairs.PROBES}
 
 
+def notebook_functions(namespace: Any) -> list[tuple[str, Any]]:
+    """``(label, function)`` for every function the notebook defines and every method of its classes.
+
+    Methods are read one by one: Python finds a function's source from its code object,
+    which works for a notebook's cells, but not always a class's.
+    """
+    found = []
+    for name, value in vars(namespace).items():
+        if inspect.isfunction(value) and value.__module__ == "__main__":
+            found.append((name, value))
+        elif inspect.isclass(value) and value.__module__ == "__main__":
+            for attribute, member in vars(value).items():
+                member = member.fget if isinstance(member, property) else getattr(member, "__func__", member)
+                if inspect.isfunction(member):
+                    found.append((f"{name}.{attribute}", inspect.unwrap(member)))
+    return found
+
+
 def notebook_findings(namespace: Any, project: str) -> list[Finding]:
-    """The scan's findings in the source of every class and function the notebook defines."""
-    policy = POLICIES[project]
-    names = vars(namespace)
-    bindings = {name: value for name, value in names.items() if isinstance(value, types.ModuleType)}
+    """The scan's findings in the source of every function and method the notebook defines."""
+    bindings = {name: value for name, value in vars(namespace).items() if isinstance(value, types.ModuleType)}
     findings = []
-    for name, value in names.items():
-        if not (inspect.isclass(value) or inspect.isfunction(value)) or value.__module__ != "__main__":
-            continue
+    for label, function in notebook_functions(namespace):
         try:
-            source = textwrap.dedent(inspect.getsource(value))
+            source = textwrap.dedent(inspect.getsource(function))
         except (OSError, TypeError):
-            continue  # generated code (a dataclass's methods) has no source
-        scanner = Scanner(policy, f"cell defining {name}", [])
+            continue  # generated code (a dataclass's __init__) has no source
+        scanner = Scanner(POLICIES[project], label, [])
         scanner.bindings.update(bindings)
         findings += scanner.scan(ast.parse(source)).findings
     return findings

@@ -9,7 +9,7 @@ from grading import ROOT, copy_reference, edit, grade, messages
 
 from autograder import manifest
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.grading
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from autograder import exercises
+from autograder import exercises, manifest
 from autograder.exercises import BEGIN, END, MarkerError, strip_solutions
 
 
@@ -15,11 +15,19 @@ def test_exercises_are_up_to_date():
     assert exercises.compare() == ([], []), "run: python -m autograder build-exercises"
 
 
-def test_regions_become_indented_stubs():
-    source = f"def f(x):\n    y = 1\n    {BEGIN}\n    return x + y\n    {END}\n\n\nz = 2\n"
-    assert strip_solutions(source, "f.py") == (
-        "def f(x):\n    y = 1\n    # YOUR CODE HERE\n    raise NotImplementedError()\n\n\nz = 2\n"
+def test_regions_become_indented_stubs_naming_their_task_and_function():
+    source = f"class Linear:\n    def forward(self, x):\n        y = 1\n        {BEGIN}\n        return x + y\n"
+    source += f"        {END}\n"
+    assert strip_solutions(source, "reference/framework/linear.py") == (
+        "class Linear:\n    def forward(self, x):\n        y = 1\n        # YOUR CODE HERE\n"
+        '        raise NotImplementedError("task linear: write Linear.forward")\n'
     )
+
+
+def test_every_stub_belongs_to_a_task_of_the_manifest():
+    tasks = {task.name for task in manifest.TASKS}
+    stubs = exercises.all_stubs()
+    assert stubs and all(stub.task in tasks for stub in stubs), [stub for stub in stubs if stub.task not in tasks]
 
 
 @pytest.mark.parametrize(
@@ -47,13 +55,42 @@ def test_a_change_inside_a_solution_region_makes_the_check_fail(tmp_path):
     assert exercises.compare(exercises.EXERCISES, reference)[0] == [exercises.DIGEST_FILE]
 
 
-def test_build_writes_and_removes(tmp_path):
+def test_build_refuses_to_overwrite_edited_files_unless_forced(tmp_path):
     target = tmp_path / "exercises"
     shutil.copytree(exercises.EXERCISES, target)
-    (target / "framework" / "linear.py").write_text("# edited by hand\n")
+    (target / "framework" / "linear.py").write_text("# a student's work\n")
     (target / "framework" / "stray.py").write_text("")
-    assert sorted(exercises.build(target)) == ["framework/linear.py", "framework/stray.py"]
+    with pytest.raises(exercises.EditedError, match=r"framework/linear\.py, framework/stray\.py"):
+        exercises.build(target)
+    assert (target / "framework" / "linear.py").read_text() == "# a student's work\n"
+    assert sorted(exercises.build(target, force=True)) == ["framework/linear.py", "framework/stray.py"]
     assert exercises.compare(target) == ([], [])
+
+
+def test_build_rewrites_files_the_reference_changed(tmp_path):
+    reference, target = tmp_path / "reference", tmp_path / "exercises"
+    shutil.copytree(exercises.REFERENCE, reference, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(exercises.EXERCISES, target)
+    optim = reference / "framework" / "optim.py"
+    optim.write_text(optim.read_text() + "\n# a new line\n")
+    assert sorted(exercises.build(target, reference)) == [exercises.DIGEST_FILE, "framework/optim.py"]
+
+
+def test_start_copies_the_exercises_and_never_overwrites(tmp_path):
+    copy = exercises.start(tmp_path / "mine")
+    assert (copy / "framework" / "linear.py").read_text() == (
+        exercises.EXERCISES / "framework" / "linear.py"
+    ).read_text()
+    assert not (copy / exercises.DIGEST_FILE).exists()
+    with pytest.raises(exercises.StartError, match="exists already"):
+        exercises.start(tmp_path / "mine")
+
+
+def test_the_exercises_speak_of_themselves():
+    package = (exercises.EXERCISES / "__init__.py").read_text()
+    assert "complete solution" not in package and "exercises" in package
+    for path in exercises.EXERCISES.rglob("*.py"):
+        assert "reference" not in path.read_text(), path
 
 
 def modules(package):
@@ -132,7 +169,9 @@ def restore_solutions(stubbed: str, reference: str) -> str:
     lines, restored, region = stubbed.splitlines(keepends=True), [], iter(regions)
     index = 0
     while index < len(lines):
-        if lines[index].strip() == exercises.STUB[0] and lines[index + 1].strip() == exercises.STUB[1]:
+        if lines[index].strip() == exercises.STUB_COMMENT and lines[index + 1].strip().startswith(
+            "raise NotImplementedError"
+        ):
             restored += next(region)
             index += 2
         else:
@@ -142,7 +181,7 @@ def restore_solutions(stubbed: str, reference: str) -> str:
     return "".join(restored)
 
 
-@pytest.mark.slow
+@pytest.mark.grading
 def test_exercises_with_the_solutions_restored_get_every_point(tmp_path):
     from grading import grade
 
@@ -154,4 +193,4 @@ def test_exercises_with_the_solutions_restored_get_every_point(tmp_path):
         target.write_text(restore_solutions(path.read_text(), reference.read_text()))
         assert target.read_text() == reference.read_text(), path
     result = grade(solution)
-    assert result.score == result.max_score >= 100, result.output
+    assert result.score == result.max_score == 100, result.feedback()

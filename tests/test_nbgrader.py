@@ -2,7 +2,6 @@
 
 import csv
 import os
-import re
 import shutil
 import sqlite3
 import subprocess
@@ -20,14 +19,12 @@ from nbgrader.nbgraderformat import MetadataValidator
 
 from autograder import exercises, notebooks
 from autograder.__main__ import main
-from autograder.checks import CheckFailure
-from autograder.checks import framework as checks
 from autograder.exercises import BEGIN, REFERENCE, solution_lines, strip_solutions
-from autograder.tasks import TASKS
+from autograder.kernel import check, notebook_findings
+from autograder.manifest import CHECKS, TASKS_BY_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
 AUTOGRADER = ROOT / "autograder"
-POINTS = re.compile(r"@pytest\.mark\.points\((\d+)\)\s+def (test_\w+)")
 COMPLETE, UNTOUCHED = "complete", "untouched"  # the reference-complete notebook, the release as released
 
 
@@ -41,30 +38,11 @@ def nbgrader_cells(notebook, key):
     return [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get(key)]
 
 
-def task_points(task):
-    """test name -> points of one task's pytest tests, read from their markers."""
-    source = (AUTOGRADER / f"test_{task.name}.py").read_text()
-    return {name: int(points) for points, name in POINTS.findall(source)}
-
-
-def pytest_points(project):
-    """test name -> points of the autograder's pytest tests of a project."""
-    return {name: points for task in TASKS if task.project == project for name, points in task_points(task).items()}
-
-
-def given(task):
-    """Whether a task's files hold no solution region: its tests grade code that a notebook imports."""
-    return not any(BEGIN in (REFERENCE / task.project / file).read_text() for file in task.files)
-
-
-def given_points(project):
-    """test name -> points of the tests of given tasks, which even an untouched release earns.
-
-    pair_data is one: it checks the pair loader, which students receive complete (in the
-    notebook it is imported from their exercises package).
-    """
-    tasks = [task for task in TASKS if task.project == project and given(task)]
-    return {name: points for task in tasks for name, points in task_points(task).items()}
+def manifest_points(project):
+    """nbgrader test cell id -> points of every check of a project in the manifest."""
+    return {
+        notebooks.grade_id(item.name): item.points for item in CHECKS if TASKS_BY_NAME[item.task].project == project
+    }
 
 
 def test_the_notebooks_are_current():
@@ -87,12 +65,12 @@ def test_a_build_is_byte_identical_and_reports_stale_notebooks(tmp_path):
 
 
 @pytest.mark.parametrize("project", notebooks.PROJECTS)
-def test_a_notebook_is_valid_and_worth_the_pytest_points(project):
+def test_a_notebook_is_valid_and_worth_the_manifests_points(project):
     notebook = read(project)
     nbformat.validate(notebook)
     MetadataValidator().validate_nb(notebook)
     graded = [cell.metadata.nbgrader for cell in nbgrader_cells(notebook, "grade")]
-    assert {metadata.grade_id: metadata.points for metadata in graded} == pytest_points(project)
+    assert {metadata.grade_id: metadata.points for metadata in graded} == manifest_points(project)
     assert sum(metadata.points for metadata in graded) == 50
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert all(cell.outputs == [] and cell.execution_count is None for cell in code)
@@ -137,6 +115,9 @@ class Cheating:
         return torch.nn.functional.relu(x)
 
 
+Cheating.__module__ = "__main__"  # as if defined in a notebook
+
+
 @dataclass
 class Record:
     """A dataclass: its generated methods have no source to scan."""
@@ -144,15 +125,23 @@ class Record:
     values: list
 
 
-def tensor_operations(x):
-    return x.clamp(min=0)
+Record.__module__ = "__main__"
 
 
-def test_the_notebook_source_rule_reads_functions_and_methods_back():
-    namespace = SimpleNamespace(Cheating=Cheating, Record=Record, tensor_operations=tensor_operations)
-    checks.only_tensor_operations(namespace, "Record", "tensor_operations")
-    with pytest.raises(CheckFailure, match=r"obtained: Cheating.forward:2: torch.nn.functional.relu"):
-        checks.only_tensor_operations(namespace, "Record", "Cheating", "tensor_operations")
+def test_the_notebook_scan_reads_the_notebooks_classes_and_functions_back():
+    assert notebook_findings(SimpleNamespace(torch=torch, Record=Record), "framework") == []
+    findings = notebook_findings(SimpleNamespace(torch=torch, Record=Record, Cheating=Cheating), "framework")
+    assert [finding.message.split(":")[0] for finding in findings] == ["torch.nn"]
+
+
+def test_a_kernel_check_raises_the_students_message_only():
+    from reference import framework
+
+    namespace = SimpleNamespace(**vars(framework))
+    check("loss.forward", namespace)
+    del namespace.MSELoss
+    with pytest.raises(AssertionError, match=r"MSELoss"):
+        check("loss.forward", namespace)
 
 
 def nbgrader(folder, *arguments):
@@ -178,6 +167,8 @@ def round_trip(folder):
             shutil.copy(notebooks_folder / project / f"{project}.ipynb", submission)
         nbgrader(folder, "autograde", project)
     nbgrader(folder, "export")
+    for project in notebooks.PROJECTS:
+        nbgrader(folder, "generate_feedback", project)
 
 
 def leaked_lines(project, notebook):
@@ -205,7 +196,7 @@ def autograded_scores(gradebook):
     return scores
 
 
-@pytest.mark.slow
+@pytest.mark.nbgrader
 def test_the_nbgrader_round_trip(tmp_path, capsys):
     assert exercises.compare() == ([], []), "the notebooks import the exercises package: run build-exercises"
     shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
@@ -215,13 +206,15 @@ def test_the_nbgrader_round_trip(tmp_path, capsys):
     with capsys.disabled():
         print(f"\nnbgrader round trip, 2 assignments x 2 students: {time.perf_counter() - start:.1f} s")
 
-    with open(tmp_path / "grades.csv", newline="") as file:
+    with open(tmp_path / "course" / "grades.csv", newline="") as file:
         exported = {(row["student_id"], row["assignment"]): float(row["score"]) for row in csv.DictReader(file)}
     scores = autograded_scores(tmp_path / "course" / "gradebook.db")
     for project in notebooks.PROJECTS:
         assert leaked_lines(project, read(project, tmp_path / "course" / "release")) == []
-        assert scores[COMPLETE, project] == pytest_points(project)
+        assert scores[COMPLETE, project] == manifest_points(project)
         assert exported[COMPLETE, project] == 50
-        earned = {cell: score for cell, score in scores[UNTOUCHED, project].items() if score}
-        assert earned == given_points(project)
-        assert exported[UNTOUCHED, project] == sum(given_points(project).values())
+        assert not any(scores[UNTOUCHED, project].values())
+        assert exported[UNTOUCHED, project] == 0
+        feedback = (tmp_path / "course" / "feedback" / UNTOUCHED / project / f"{project}.html").read_text()
+        assert "not implemented yet" in feedback
+        assert "autograder/judge" not in feedback and "expected = " not in feedback

@@ -6,7 +6,7 @@ import shutil
 import pytest
 from grading import ROOT
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.grading
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Train the EPFL network on the disk task: ``python -m reference.framework --help``."""
+"""Train the EPFL network on the disk task: ``python -m exercises.framework --help``."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from .training import accuracy
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line, run, and return the exit status."""
     parser = argparse.ArgumentParser(
-        prog="python -m reference.framework",
+        prog="python -m exercises.framework",
         description="Train the EPFL network (2-25-25-25-2, Tanh) on the disk task with the default "
         "recipe: "
         + ", then ".join(f"{p.epochs} epochs at lr {p.lr}" for p in RECIPE)

@@ -1,7 +1,7 @@
 """Project 1: is the first digit of a pair less than or equal to the second?
 
 Seven models compare weight sharing and auxiliary losses on 1000 pairs of 14x14
-MNIST digits; ``python -m reference.pairs`` runs the multi-round protocol.
+MNIST digits; ``python -m exercises.pairs`` runs the multi-round protocol.
 
 Example:
     >>> import torch

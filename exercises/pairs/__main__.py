@@ -1,8 +1,8 @@
-"""Run the round protocol and write its tables, figures and JSON: ``python -m reference.pairs --help``.
+"""Run the round protocol and write its tables, figures and JSON: ``python -m exercises.pairs --help``.
 
 Example, the full table (10 rounds of 25 epochs for each of the seven models):
 
-    python -m reference.pairs --models all --rounds 10 --epochs 25 --out results/pairs --json results/pairs/results.json
+    python -m exercises.pairs --models all --rounds 10 --epochs 25 --out results/pairs --json results/pairs/results.json
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from .plots import show_accuracy
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line, run the rounds, write the outputs, and return the exit status."""
     parser = argparse.ArgumentParser(
-        prog="python -m reference.pairs",
+        prog="python -m exercises.pairs",
         description="Train pair models over several rounds (new pairs, initialisation and batch order in "
         "each) and write a Markdown and CSV table, accuracy plots and a JSON file of every round.",
     )
