@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import torch
+
 from .. import manifest, sandbox
 from ..manifest import Check
 from . import checks_framework, checks_pairs
@@ -183,6 +185,7 @@ def grade(
     ``time_scale`` multiplies every check's wall-clock limit (a slow machine, or a test).
     """
     start = time.perf_counter()
+    torch.set_num_threads(1)  # the judge's own tensor work is small: the cores are the workers'
     tasks = tasks or tuple(task.name for task in manifest.TASKS)
     checks = manifest.checks_of(tasks)
     with tempfile.TemporaryDirectory(prefix="autograder-copy-") as folder:

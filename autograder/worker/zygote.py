@@ -118,7 +118,6 @@ def run_child(request: dict, config: dict, probes: dict, result_fd: int, output:
     from .channel import write_all
     from .errors import describe
 
-    os.setpgid(0, 0)
     descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(descriptor, 1)
     os.dup2(descriptor, 2)
