@@ -155,7 +155,9 @@ def failure_message(error: dict[str, Any], project: str) -> str:
 
 
 def death_message(died: dict[str, Any]) -> str:
-    """The message for a child that ended without answering."""
+    """The message for a child that ended without answering (or a worker that never started)."""
+    if "start" in died:
+        return f"the grading worker could not start, so this check did not run: {died['start']}"
     if "signal" in died:
         return (
             f"the process running your code was killed by {died['signal']} before answering\n"
@@ -358,13 +360,10 @@ class Runner:
     def worker_died(self, profile: str) -> None:
         """A worker's channel closed: a probe running alone is at fault; others are retried alone."""
         worker = self.workers[profile]
-        detail = worker.stderr().strip().splitlines()[-1:] if not worker.ready else []
+        if not worker.ready:
+            self.never_started(profile, " ".join(worker.stderr().strip().splitlines()[-1:]) or "no message")
+            return
         pending = self.stop(profile)
-        if not worker.ready and not pending:
-            for request in [r for r in self.queue if self.profile(r) == profile]:
-                self.queue.remove(request)
-                self.answered(request, {"died": {"exit_code": None}})
-            raise RuntimeError(f"the grading worker could not start: {' '.join(detail) or 'no message'}")
         for request in pending:
             if len(pending) == 1 or request.attempts >= 2:
                 self.answered(request, {"died": {"exit_code": None}})
@@ -372,12 +371,20 @@ class Runner:
                 request.alone = True
                 self.queue.appendleft(request)
 
+    def never_started(self, profile: str, detail: str) -> None:
+        """A worker that could not start: the requests waiting for it fail with the reason."""
+        self.stop(profile)
+        for request in [request for request in self.queue if self.profile(request) == profile]:
+            self.queue.remove(request)
+            self.answered(request, {"died": {"start": detail}})
+
     def expire(self) -> None:
         """Kill the workers whose probes ran out of time; those probes fail, the others are sent again."""
         now = time.perf_counter()
         for profile, worker in list(self.workers.items()):
             if not worker.ready and now > worker.started + START_LIMIT:
-                raise RuntimeError(f"the grading worker did not start within {START_LIMIT:g} s: {worker.stderr()}")
+                self.never_started(profile, f"not ready within {START_LIMIT:g} s; {worker.stderr().strip()[-300:]}")
+                continue
             late = [request for request, deadline in worker.inflight.values() if now > deadline]
             if not late:
                 continue
