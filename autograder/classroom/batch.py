@@ -1,0 +1,104 @@
+"""``grade-class``: grade every student of a submissions folder, several at once, then merge.
+
+Students are graded by threads of this process, ``jobs`` at a time, each calling the
+judge (``judge.grading.grade``) with its own sandboxed workers: a thread mostly waits for
+its workers, and the judge's own work is small, so threads cost no start-up of their own
+where a subprocess per student would import torch once more (see benchmarks/class_grading.py
+for the measurement). Whatever one submission does happens in its workers, so it costs
+only its own checks.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from . import gradebook, intake, report, unit
+
+GRADEBOOK, REPORT = "gradebook.csv", "report.html"
+
+
+def cores() -> int:
+    """The cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def probes_per_student(jobs: int) -> int:
+    """Probes each student's grading runs at once: the cores left to it, between 1 and 2."""
+    return max(1, min(2, cores() // max(1, jobs)))
+
+
+@dataclass
+class Summary:
+    """What a class run did: the records by student, and how many were reused."""
+
+    records: dict[str, unit.Record]
+    skipped: int
+
+    @property
+    def kit_errors(self) -> list[str]:
+        """The students whose grading the autograder itself failed."""
+        return [name for name, record in self.records.items() if record.kit_error]
+
+
+def grade_class(
+    students: list[intake.Entry],
+    out: Path,
+    jobs: int | None = None,
+    force: bool = False,
+    tasks: tuple[str, ...] | None = None,
+    time_scale: float = 1.0,
+    probes: int | None = None,
+    show_progress: bool | None = None,
+) -> Summary:
+    """Grade ``students`` into ``out``, ``jobs`` at a time (default: the cores), skipping unchanged ones.
+
+    ``show_progress`` None shows the bar only on a terminal.
+    """
+    jobs = max(1, jobs or cores())
+    probes = probes or probes_per_student(jobs)
+    out.mkdir(parents=True, exist_ok=True)
+    records: dict[str, unit.Record] = {}
+    skipped = 0
+    bar = tqdm(
+        total=len(students),
+        desc="grading the class",
+        unit="student",
+        file=sys.stderr,
+        disable=None if show_progress is None else not show_progress,
+        dynamic_ncols=True,
+    )
+
+    def done(record: unit.Record, reused: bool) -> None:
+        nonlocal skipped
+        records[record.student] = record
+        skipped += reused
+        failures = sum(record.failed for record in records.values())
+        bar.set_postfix_str(f"failures {failures}, unchanged {skipped}", refresh=False)
+        bar.update(1)
+
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="student")
+    try:
+        futures = [pool.submit(unit.grade_student, entry, out, tasks, probes, time_scale, force) for entry in students]
+        for future in as_completed(futures):
+            done(*future.result())  # an exception here is a fault of this layer (a full disk): stop, loudly
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        bar.close()
+        raise
+    pool.shutdown()
+    bar.close()
+    return Summary(records, skipped)
+
+
+def merge(out: Path, students: list[str] | None = None) -> list[gradebook.Row]:
+    """Write ``out/gradebook.csv`` and ``out/report.html`` from the students' folders; return the rows."""
+    rows = gradebook.read_class(out, students)
+    gradebook.write_gradebook(rows, out / GRADEBOOK)
+    report.write_report(rows, out / REPORT)
+    return rows
