@@ -213,7 +213,7 @@ def check_members(name: str, members: list[zipfile.ZipInfo]) -> None:
             refusal = "would be written outside the folder it is extracted to"
         elif stat.S_ISLNK(mode):
             refusal = "is a symbolic link"
-        elif mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        elif stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):  # no type bits: a file
             refusal = "is neither a file nor a folder"
         elif member.file_size > MAX_MEMBER_BYTES:
             refusal = f"is {member.file_size / 2**20:.0f} MiB (at most {MAX_MEMBER_BYTES >> 20} MiB a file)"
