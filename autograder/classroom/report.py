@@ -51,15 +51,22 @@ def failure_key(message: str) -> str:
     return SECONDS.sub("N s", "\n".join(lines)).strip()
 
 
-def frequent_failures(rows: list[Row]) -> list[tuple[str, str, list[str]]]:
-    """(check, message, students) for the most frequent failures, most students first."""
-    students: dict[tuple[str, str], list[str]] = defaultdict(list)
+def frequent_failures(rows: list[Row]) -> list[tuple[str, list[str], list[str]]]:
+    """(message, checks, students) for the failure messages most students got, most students first.
+
+    One message is one line however many checks gave it (a stub that is not written fails
+    every check that calls it with the same message).
+    """
+    checks: dict[str, dict[str, None]] = defaultdict(dict)
+    students: dict[str, dict[str, None]] = defaultdict(dict)
     for row in rows:
         if row.submitted:
             for check, message in row.failures.items():
-                students[(check, failure_key(message))].append(row.student)
-    ranked = sorted(students.items(), key=lambda item: (-len(item[1]), item[0]))
-    return [(check, message, names) for (check, message), names in ranked[:TOP_FAILURES]]
+                key = failure_key(message)
+                checks[key][check] = None
+                students[key][row.student] = None
+    ranked = sorted(students, key=lambda key: (-len(students[key]), key))
+    return [(key, list(checks[key]), list(students[key])) for key in ranked[:TOP_FAILURES]]
 
 
 def png(figure: Figure, alt: str) -> str:
@@ -79,7 +86,8 @@ def histogram(rows: list[Row]) -> Figure:
     if scores:
         median = statistics.median(scores)
         axes.axvline(median, color="#222", linestyle="--", linewidth=1)
-        axes.text(median, axes.get_ylim()[1] * 0.95, f" median {median:.0f}%", va="top")
+        side = "right" if median > 60 else "left"
+        axes.text(median, axes.get_ylim()[1] * 0.95, f" median {median:.0f}% ", va="top", ha=side)
     axes.set(xlim=(0, 100), xlabel="score (% of the maximum)", ylabel="students", title="Scores")
     axes.yaxis.get_major_locator().set_params(integer=True)
     return figure
@@ -118,8 +126,8 @@ def task_figure(rates: dict[str, tuple[float, float]]) -> Figure:
     axes.bar([x - 0.2 for x in places], [100 * rates[name][0] for name in names], 0.4, label="all points")
     axes.bar([x + 0.2 for x in places], [100 * rates[name][1] for name in names], 0.4, label="mean share of points")
     axes.set_xticks(list(places), names, rotation=40, ha="right")
-    axes.set(ylim=(0, 100), ylabel="% of students", title="Tasks")
-    axes.legend(loc="lower left", fontsize="small")
+    axes.set(ylim=(0, 100), ylabel="% of students")
+    axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize="small", frameon=False)
     return figure
 
 
@@ -157,7 +165,7 @@ def table(header: list[str], body: list[list[str]], numeric: set[int] = frozense
 
 
 def names(students: list[str]) -> str:
-    """The first few students' names, escaped, and how many more."""
+    """The first few names, escaped, and how many more."""
     shown = ", ".join(html.escape(name) for name in students[:STUDENTS_SHOWN])
     return shown + (f" and {len(students) - STUDENTS_SHOWN} more" if len(students) > STUDENTS_SHOWN else "")
 
@@ -196,10 +204,10 @@ def render(rows: list[Row], title: str = "Class report") -> str:
     parts.append("<h2>Most frequent failures</h2>")
     parts.append(
         table(
-            ["students", "check", "message", "who"],
+            ["students", "message", "checks", "who"],
             [
-                [str(len(who)), html.escape(check), f"<pre>{html.escape(message)}</pre>", names(who)]
-                for check, message, who in failures
+                [str(len(who)), f"<pre>{html.escape(message)}</pre>", names(where), names(who)]
+                for message, where, who in failures
             ],
             {0},
         )
