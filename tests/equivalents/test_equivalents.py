@@ -1,0 +1,139 @@
+"""Correct solutions that differ from the reference the way students' code does keep every point.
+
+Each equivalent answers for the checks whose files import a file it changes. Equivalents
+that change different files, and answer for different checks, share one grading (a
+bundle): every check's verdict then belongs to one equivalent alone.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+from equivalent import Equivalent, apply, build, changed_files, checks_importing, unchanged_code
+from framework_equivalents import FRAMEWORK
+from grading import copy_reference, grade
+from pairs_equivalents import PAIRS
+
+from autograder import manifest
+from autograder.judge.runner import Outcome
+
+pytestmark = pytest.mark.slow
+
+EQUIVALENTS = FRAMEWORK + PAIRS
+
+
+class Plan(NamedTuple):
+    """An equivalent, the files it changes and the checks that import them."""
+
+    equivalent: Equivalent
+    files: frozenset[str]
+    checks: frozenset[str]
+
+
+def plan(equivalent: Equivalent, folder: Path) -> Plan:
+    """Build the equivalent alone in ``folder`` and find what it answers for."""
+    solution = build(equivalent, folder)
+    files = changed_files(solution)
+    return Plan(equivalent, frozenset(files), frozenset(checks_importing(solution, files)))
+
+
+def bundle(plans: list[Plan]) -> list[list[Plan]]:
+    """Group the plans, first fit, so that no two of a group share a file or a check."""
+    groups: list[list[Plan]] = []
+    for new in plans:
+        group = next(
+            (g for g in groups if all(not (new.files & p.files or new.checks & p.checks) for p in g)),
+            None,
+        )
+        if group is None:
+            groups.append([new])
+        else:
+            group.append(new)
+    return groups
+
+
+def tasks_of(checks: frozenset[str]) -> list[str]:
+    """The tasks of the named checks, in the manifest's order."""
+    names = {manifest.CHECKS_BY_NAME[name].task for name in checks}
+    return [task.name for task in manifest.TASKS if task.name in names]
+
+
+def grade_bundle(group: list[Plan], folder: Path) -> dict[str, dict[str, Outcome]]:
+    """Grade one copy holding every equivalent of ``group``: each one's outcomes, by check."""
+    solution = copy_reference(folder)
+    for member in group:
+        apply(member.equivalent.changes, solution)
+    for member in group:  # together, each still answers for its own checks only
+        assert checks_importing(solution, set(member.files)) == member.checks, member.equivalent.name
+    checks = frozenset().union(*(member.checks for member in group))
+    report = grade(solution, " or ".join(tasks_of(checks)))
+    return {
+        member.equivalent.name: {name: report.outcomes.get(name) for name in sorted(member.checks)} for member in group
+    }
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory) -> dict[str, dict[str, Outcome]]:
+    """Every equivalent's outcomes, by check, from as few gradings as the bundles allow.
+
+    The gradings run one after the other (each runs two probes at a time): the judge's
+    scan parses with ``ast``, which CPython 3.11 does not make safe across threads
+    (gh-106905, "AST constructor recursion depth mismatch").
+    """
+    folder = tmp_path_factory.mktemp("equivalents")
+    plans = [plan(equivalent, folder / f"alone{number}") for number, equivalent in enumerate(EQUIVALENTS)]
+    groups = bundle(plans)
+    start = time.perf_counter()
+    results = {}
+    for number, group in enumerate(groups):
+        try:
+            results |= grade_bundle(group, folder / f"bundle{number}")
+        except Exception:  # the judge crashed: each member's test shows where
+            crash = Outcome("crashed", f"grading this bundle raised:\n{traceback.format_exc()}")
+            results |= {member.equivalent.name: dict.fromkeys(member.checks, crash) for member in group}
+    print(f"\n{len(EQUIVALENTS)} equivalents graded in {len(groups)} gradings, {time.perf_counter() - start:.0f} s")
+    return results
+
+
+def graded_params() -> list:
+    """One test per equivalent; a strict xfail where the autograder is known to take its points."""
+    return [
+        pytest.param(
+            equivalent,
+            id=equivalent.name,
+            marks=[pytest.mark.xfail(strict=True, reason=equivalent.xfail)] if equivalent.xfail else [],
+        )
+        for equivalent in EQUIVALENTS
+    ]
+
+
+def test_at_least_15_equivalents_most_of_them_in_the_framework():
+    assert len(EQUIVALENTS) >= 15
+    assert len({equivalent.name for equivalent in EQUIVALENTS}) == len(EQUIVALENTS)
+    assert len(FRAMEWORK) > len(PAIRS) > 0
+
+
+@pytest.mark.parametrize("equivalent", EQUIVALENTS, ids=[equivalent.name for equivalent in EQUIVALENTS])
+def test_equivalent_differs_from_the_reference(equivalent, tmp_path):
+    for change in equivalent.changes:
+        assert unchanged_code(change) is None, f"{equivalent.name}: {change.file}: {unchanged_code(change)}"
+    files = changed_files(build(equivalent, tmp_path / "solution"))
+    assert files == {change.file for change in equivalent.changes}, equivalent.name
+
+
+@pytest.mark.grading
+@pytest.mark.training
+@pytest.mark.parametrize("equivalent", graded_params())
+def test_equivalent_keeps_every_point(equivalent, outcomes):
+    checks = outcomes[equivalent.name]
+    assert checks, f"{equivalent.name} answers for no check: it changes nothing that is graded"
+    lost = {name: outcome for name, outcome in checks.items() if outcome is None or not outcome.passed}
+    assert not lost, f"{equivalent.name} ({equivalent.differs}) lost points:\n\n" + "\n\n".join(
+        f"{name} ({manifest.CHECKS_BY_NAME[name].points:g} points): "
+        + ("not graded" if outcome is None else f"{outcome.status}\n{outcome.message}")
+        for name, outcome in lost.items()
+    )
