@@ -32,11 +32,15 @@ from __future__ import annotations
 import ast
 import importlib
 import importlib.util
+import threading
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# One parse at a time: Python 3.11's parser can fail when two threads parse while the
+# garbage collector runs finalizers (CPython issue 106905), and a class grading scans in threads.
+PARSING = threading.Lock()
 REFLECTION_NAMES = frozenset(
     {
         "eval",
@@ -441,12 +445,14 @@ class Scanner(ast.NodeVisitor):
             self.find(node, "numpy.load: never with allow_pickle, which runs code from the file")
         if not self.policy.autograd:
             return
-        if value is torch.set_grad_enabled:
-            if arguments is None or len(arguments) != 1 or literal(arguments[0]) is not False:
-                self.find(node, "torch.set_grad_enabled: allowed only as set_grad_enabled(False)")
-        elif value is torch.inference_mode:
-            if arguments is None or len(arguments) > 1 or (arguments and literal(arguments[0]) is not True):
-                self.find(node, "torch.inference_mode: allowed only as inference_mode() (autograd off)")
+        mode = keywords.get("mode", arguments[0] if arguments else None) if called else None
+        extra = len(arguments or ()) + len(keywords) > 1 if called else True
+        if value is torch.set_grad_enabled and (not called or extra or literal(mode) is not False):
+            self.find(node, "torch.set_grad_enabled: allowed only as set_grad_enabled(False)")
+        elif value is torch.inference_mode and (
+            not called or extra or (mode is not None and literal(mode) is not True)
+        ):
+            self.find(node, "torch.inference_mode: allowed only as inference_mode() (autograd off)")
         elif value is getattr(torch, "vmap", None) or value is torch.enable_grad:
             self.find(node, "the framework computes its gradients itself, without autograd")
 
@@ -512,7 +518,8 @@ def scan_source(source: str, path: str, policy: Policy) -> FileScan:
     """Scan one file's source; ``path`` is relative to the submission (``framework/linear.py``)."""
     package = list(Path(path).parts[1:-1])  # the subpackages inside the project that hold the file
     try:
-        tree = ast.parse(source, path)
+        with PARSING:
+            tree = ast.parse(source, path)
     except SyntaxError as error:
         return FileScan(syntax_error=f"line {error.lineno}: {error.msg}")
     except ValueError as error:  # null bytes

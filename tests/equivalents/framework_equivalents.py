@@ -730,8 +730,6 @@ TRAINING = (
         "training_set_grad_enabled_keyword",
         "training.py calls torch.set_grad_enabled(mode=False) at import: the same call, its argument named",
         (Statement("framework/training.py", "torch.set_grad_enabled(mode=False)"),),
-        xfail="the scan refuses torch.set_grad_enabled(mode=False), the call it allows as set_grad_enabled(False): "
-        "it reads the positional arguments only (autograder/judge/scan.py, Scanner.check_callable)",
     ),
     Equivalent(
         "train_global_seed",
