@@ -298,9 +298,7 @@ STUB_TASKS = {
     ("pairs/models.py", "comparison_from_digits"): "comparison",
     ("pairs/models.py", "PairModel.loss"): "auxiliary",
     ("framework/linear.py", "Linear.state_dict"): "io",
-    ("framework/linear.py", "Linear.load_state_dict"): "io",
     ("framework/sequential.py", "Sequential.state_dict"): "io",
-    ("framework/sequential.py", "Sequential.load_state_dict"): "io",
 }
 
 
