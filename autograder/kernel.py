@@ -25,6 +25,7 @@ from .worker import probes_framework, probes_pairs
 from .worker.errors import describe
 
 PROBES = {**probes_framework.PROBES, **probes_pairs.PROBES}
+GIVEN = ("solution",)  # defined by the notebook's read-only grading cell, which nbgrader restores
 
 
 def notebook_functions(namespace: Any) -> list[tuple[str, Any]]:
@@ -35,6 +36,8 @@ def notebook_functions(namespace: Any) -> list[tuple[str, Any]]:
     """
     found = []
     for name, value in vars(namespace).items():
+        if name in GIVEN:
+            continue
         if inspect.isfunction(value) and value.__module__ == "__main__":
             found.append((name, value))
         elif inspect.isclass(value) and value.__module__ == "__main__":
@@ -60,6 +63,18 @@ def notebook_findings(namespace: Any, project: str) -> list[Finding]:
     return findings
 
 
+class NotebookNames:
+    """A notebook's names for the probes; a missing one says which cell to run."""
+
+    def __init__(self, namespace: Any) -> None:
+        self._names = vars(namespace)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._names:
+            return self._names[name]
+        raise AttributeError(f"{name} is not defined in this notebook: run the cell that defines it")
+
+
 def run(name: str, namespace: Any) -> str | None:
     """Run check ``name`` on ``namespace`` here; return its failure message, or None if it passed."""
     project = TASKS_BY_NAME[CHECKS_BY_NAME[name].task].project
@@ -77,14 +92,19 @@ def run(name: str, namespace: Any) -> str | None:
         except CheckFailure as failure:
             return str(failure)
         try:
-            answer = PROBES[probe.name](namespace, **probe.args)
+            answer = PROBES[probe.name](NotebookNames(namespace), **probe.args)
         except Exception as error:
             return failure_message(describe(error, None), project)
 
 
-def check(name: str, namespace: Any) -> None:
-    """Run check ``name`` of the manifest on a notebook's names; raise ``AssertionError`` with its message."""
-    __tracebackhide__ = True  # IPython shows the student the message, not the autograder's frames
+def check(name: str, namespace: Any) -> str | None:
+    """Run check ``name`` of the manifest on a notebook's names: its message if it failed, else None.
+
+    A test cell asserts that the result is None, so that the student sees the message
+    and no frame of the autograder::
+
+        message = check("linear.forward", solution())
+        assert message is None, message
+    """
     message = run(name, namespace)
-    if message is not None:
-        raise AssertionError(f"{CHECKS_BY_NAME[name].description}\n{message}") from None
+    return None if message is None else f"{CHECKS_BY_NAME[name].description}\n{message}"

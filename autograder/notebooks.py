@@ -254,7 +254,7 @@ def task_test_cells(task: Task) -> list[Cell]:
     cells = [Cell("markdown", f"**Tests of task `{task.name}`** ({total:g} points): {task.description}.")]
     for check in checks:
         source = f"# {check.description} ({check.points:g} point{'s' if check.points != 1 else ''})\n"
-        source += f"check({check.name!r}, solution())"
+        source += f"message = check({check.name!r}, solution())\nassert message is None, message"
         cells.append(Cell("code", source, "test", grade_id(check.name), check.points))
     return cells
 
