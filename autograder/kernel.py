@@ -11,9 +11,12 @@ grade the notebook's code with ``python -m autograder grade-class``.
 from __future__ import annotations
 
 import ast
+import contextlib
 import inspect
+import io
 import textwrap
 import types
+import warnings
 from typing import Any
 
 from .judge.grading import IMPLEMENTATIONS
@@ -76,7 +79,22 @@ class NotebookNames:
 
 
 def run(name: str, namespace: Any) -> str | None:
-    """Run check ``name`` on ``namespace`` here; return its failure message, or None if it passed."""
+    """Run check ``name`` on ``namespace`` here; return its failure message, or None if it passed.
+
+    What the student's code prints or warns during the check is swallowed, as the
+    worker swallows it: nbgrader gives no point to a test cell that writes to stderr.
+    """
+    with (
+        warnings.catch_warnings(),
+        contextlib.redirect_stdout(io.StringIO()),
+        contextlib.redirect_stderr(io.StringIO()),
+    ):
+        warnings.simplefilter("ignore")
+        return run_quietly(name, namespace)
+
+
+def run_quietly(name: str, namespace: Any) -> str | None:
+    """``run`` without the redirections."""
     project = TASKS_BY_NAME[CHECKS_BY_NAME[name].task].project
     findings = notebook_findings(namespace, project)
     if findings:
