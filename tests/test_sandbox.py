@@ -1,0 +1,308 @@
+"""The worker's isolation itself, below the scan: what code running in the sandbox can do.
+
+A submission folder is built by hand (no copy, no scan), one worker is started on it with
+``sandbox.start``, and each probe file's module-level code finds out one thing and says it
+in the message of the exception it raises, which comes back in the answer's ``error``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from grading import ROOT
+
+from autograder import sandbox
+from autograder.worker import codec
+from autograder.worker.channel import FrameReader, write_all
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not sandbox.isolation().full,
+        reason=f"the sandbox does not run here ({sandbox.isolation().reason}): nothing to test below the scan",
+    ),
+]
+
+ANSWER_LIMIT = 120.0  # seconds for a worker to start, or a probe to answer
+LIMITS = sandbox.Limits()
+
+# Each probe's module-level code: ``found`` is what it reports (JSON, in the exception's message).
+PROBES = {
+    "network": """
+import socket
+
+found = {}
+for host, port in (("1.1.1.1", 53), ("8.8.8.8", 53), ("pypi.org", 443)):
+    try:
+        socket.create_connection((host, port), timeout=3).close()
+        found[host] = "connected"
+    except OSError as error:
+        found[host] = type(error).__name__
+""",
+    "visible": """
+import os
+import sys
+
+found = {
+    path: os.path.exists(path)
+    for path in (
+        "@KIT@/reference",
+        "@KIT@/autograder",
+        "@KIT@/autograder/judge",
+        "@KIT@/.git",
+        "@KIT@/course",
+        "@KIT@/datasets",
+        "@SUBMISSION@",
+        "@JUDGE_TMP_FILE@",
+        "/data",
+    )
+}
+found["kit"] = sorted(os.listdir("@KIT@")) if os.path.isdir("@KIT@") else []
+found["grader"] = sorted(os.listdir("/grader"))
+found["worker"] = sorted(name for name in os.listdir("/grader/worker") if name.endswith(".py"))
+system = {"/proc", "/sys", "/dev", "/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc"}
+found["judge code"] = []
+for folder, subfolders, files in os.walk("/"):
+    subfolders[:] = [
+        name
+        for name in subfolders
+        if os.path.join(folder, name) not in system | {sys.prefix, sys.base_prefix}
+    ]
+    found["judge code"] += [os.path.join(folder, name) for name in files if name.startswith(("checks_", "grading"))]
+""",
+    "writable": """
+import os
+import sys
+
+found = {}
+folders = (sys.prefix, os.path.dirname(os.__file__), "/grader/worker", "/submission", "/submission/framework", "/tmp")
+for folder in folders:
+    try:
+        with open(os.path.join(folder, "written-by-the-sandbox"), "w") as file:
+            file.write("x")
+        os.remove(os.path.join(folder, "written-by-the-sandbox"))
+        found[folder] = "written"
+    except OSError as error:
+        found[folder] = type(error).__name__
+""",
+    "user": """
+import os
+
+status = dict(line.split(":\\t", 1) for line in open("/proc/self/status").read().splitlines() if ":\\t" in line)
+found = {"uid": os.getuid(), "euid": os.geteuid(), "gid": os.getgid(), "capabilities": status["CapEff"].strip()}
+""",
+    "processes": """
+import os
+
+found = {}
+for entry in os.listdir("/proc"):
+    if entry.isdigit():
+        try:
+            found[entry] = open(f"/proc/{entry}/cmdline", "rb").read().replace(b"\\0", b" ").decode()[:60]
+        except OSError:
+            pass
+""",
+    "environment": """
+import os
+
+found = dict(os.environ)
+""",
+    "memory": """
+found = {}
+for size in (2**20 * 100, @MEMORY@ * 2):
+    try:
+        block = bytearray(size)
+        found[str(size)] = "allocated"
+        del block
+    except MemoryError:
+        found[str(size)] = "MemoryError"
+""",
+    "fork": """
+import os
+import time
+
+children, found = [], {"error": None}
+for number in range(@PROCESSES@ + 64):
+    try:
+        pid = os.fork()
+    except OSError as error:
+        found["error"] = type(error).__name__
+        break
+    if pid == 0:
+        time.sleep(60)
+        os._exit(0)
+    children.append(pid)
+found["forked"] = len(children)
+for pid in children:
+    os.kill(pid, 9)
+for pid in children:
+    os.waitpid(pid, 0)
+""",
+    "files": """
+import os
+
+found = {}
+handles = []
+try:
+    for _ in range(@OPEN_FILES@ + 10):
+        handles.append(open("/dev/null"))
+    found["open"] = "opened all"
+except OSError as error:
+    found["open"] = type(error).__name__
+for handle in handles:
+    handle.close()
+try:
+    with open("/tmp/large", "wb") as file:
+        file.write(bytes(@FILE_SIZE@ + 2**20))
+    found["large"] = "written"
+except OSError as error:
+    found["large"] = type(error).__name__
+""",
+}
+
+
+class Worker:
+    """A worker started on a folder, and the answers it gave, by request."""
+
+    def __init__(self, folder: Path) -> None:
+        self.process, self.scratch = sandbox.start(sandbox.WorkerSpec(folder))
+        self.reader = FrameReader(self.process.stdout.fileno())
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(self.reader.fd, selectors.EVENT_READ)
+        self.pending: list[dict] = []
+        self.answers: dict[str, dict] = {}
+        self.hello = self.receive()
+
+    def receive(self) -> dict:
+        """The next message of the worker."""
+        deadline = time.monotonic() + ANSWER_LIMIT
+        while not self.pending:
+            assert not self.reader.closed, f"the worker ended: {self.stderr()}"
+            assert time.monotonic() < deadline, f"the worker did not answer: {self.stderr()}"
+            if self.selector.select(deadline - time.monotonic()):
+                self.pending += [codec.decode(frame) for frame in self.reader.read()]
+        return self.pending.pop(0)
+
+    def stderr(self) -> str:
+        return (Path(self.scratch.name) / "stderr.txt").read_text(errors="replace")[-2000:]
+
+    def found(self, probe: str) -> dict:
+        """What ``probe`` reported (asked once)."""
+        if probe not in self.answers:
+            request = {"id": len(self.answers) + 1, "probe": "framework.imported", "project": "framework"}
+            write_all(self.process.stdin.fileno(), codec.encode({**request, "files": [probe], "args": {}}))
+            answer = self.receive()
+            assert answer["id"] == request["id"] and "error" in answer, answer
+            message = answer["error"]["message"]
+            assert message.startswith("found "), answer
+            self.answers[probe] = json.loads(message.removeprefix("found "))
+        return self.answers[probe]
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        self.scratch.cleanup()
+
+
+@pytest.fixture(scope="module")
+def worker(tmp_path_factory):
+    """A worker on a submission whose framework/ holds the probes, and a file in the judge's /tmp."""
+    folder = tmp_path_factory.mktemp("sandboxed")
+    judge_file = tmp_path_factory.mktemp("judge") / "report-in-progress.json"
+    judge_file.write_text("{}")
+    values = {
+        "@KIT@": str(ROOT),
+        "@SUBMISSION@": str(folder),
+        "@JUDGE_TMP_FILE@": str(judge_file),
+        "@MEMORY@": str(LIMITS.memory),
+        "@PROCESSES@": str(LIMITS.processes),
+        "@OPEN_FILES@": str(LIMITS.open_files),
+        "@FILE_SIZE@": str(LIMITS.file_size),
+    }
+    (folder / "framework").mkdir()
+    for name, code in PROBES.items():
+        for key, value in values.items():
+            code = code.replace(key, value)
+        (folder / "framework" / f"{name}.py").write_text(code + '\nraise RuntimeError("found " + json_text(found))\n')
+        source = (folder / "framework" / f"{name}.py").read_text()
+        (folder / "framework" / f"{name}.py").write_text("from json import dumps as json_text\n" + source)
+    folder.chmod(0o755)
+    started = Worker(folder)
+    yield started
+    started.close()
+
+
+def test_no_network(worker):
+    found = worker.found("network")
+    assert "connected" not in found.values(), found
+
+
+def test_the_kit_and_the_judge_are_not_visible(worker):
+    found = worker.found("visible")
+    hidden = [path for path, seen in found.items() if path.startswith("/") and path != "/data"]
+    assert not [path for path in hidden if found[path]], found
+    assert set(found["kit"]) <= {".venv"}, "only the Python installation inside the kit is visible"
+    assert found["/data"] is False, "the main worker sees no dataset"
+    assert found["grader"] == ["worker"]
+    assert not [name for name in found["worker"] if name.startswith("checks")], found["worker"]
+    assert found["judge code"] == []
+
+
+def test_the_python_installation_and_the_submission_are_read_only(worker):
+    found = worker.found("writable")
+    assert found.pop("/tmp") == "written"
+    assert set(found.values()) <= {"OSError", "PermissionError", "FileNotFoundError"}, found
+
+
+def test_an_unprivileged_user(worker):
+    found = worker.found("user")
+    assert found["uid"] != 0 and found["euid"] != 0
+    if os.getuid() == 0:
+        assert found["uid"] == found["gid"] == sandbox.SANDBOX_USER
+    assert int(found["capabilities"], 16) == 0, found
+
+
+def test_its_own_process_namespace(worker):
+    found = worker.found("processes")
+    assert len(found) <= 5, found
+    assert not [line for line in found.values() if "pytest" in line], found
+
+
+def test_the_environment_holds_nothing_of_the_judge(worker):
+    assert "PYTEST_CURRENT_TEST" in os.environ
+    found = worker.found("environment")
+    assert found.pop("PWD", "/tmp") == "/tmp"
+    assert set(found) <= set(sandbox.environment("/tmp", None)), found
+    assert found["HOME"] == "/tmp"
+
+
+def test_memory_beyond_the_limit_fails_in_the_child(worker):
+    found = worker.found("memory")
+    assert found == {str(2**20 * 100): "allocated", str(LIMITS.memory * 2): "MemoryError"}
+
+
+@pytest.mark.xfail(
+    os.getuid() == 0,
+    strict=True,
+    reason="RLIMIT_NPROC does not bind here: bubblewrap maps the sandbox's user 65534 to the judge's "
+    "root, and the kernel never applies RLIMIT_NPROC to root (kuid 0), so a child forks without "
+    "limit (a fork bomb is stopped only by the wall-clock limit)",
+)
+def test_too_many_processes_fail(worker):
+    found = worker.found("fork")
+    assert found["error"] is not None and found["forked"] <= LIMITS.processes, found
+
+
+def test_open_files_and_file_sizes_are_limited(worker):
+    assert worker.found("files") == {"open": "OSError", "large": "OSError"}
+
+
+def test_the_worker_says_hello_first(worker):
+    assert set(worker.hello["hello"]) == {"calibration", "python", "torch"}
