@@ -9,13 +9,16 @@ submission's copy (``/submission``). Nothing else of the machine exists for it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -216,14 +219,40 @@ def command(spec: WorkerSpec, scratch: Path) -> tuple[list[str], dict[str, str] 
     return argv, None, scratch
 
 
-def start(spec: WorkerSpec) -> tuple[subprocess.Popen, tempfile.TemporaryDirectory]:
-    """Start a worker in its own session (so that killing its process group kills all of it).
+@dataclass
+class Sandbox:
+    """A running worker: its process, its scratch folder (``stderr.txt`` holds what it printed
+    there), and the cgroup that caps its processes, if the judge could make one."""
 
-    Its standard error (the zygote's own messages, such as an import failure) goes to
-    ``stderr.txt`` in the returned scratch folder.
+    process: subprocess.Popen
+    scratch: tempfile.TemporaryDirectory
+    cap: ProcessCap | None
+
+    def close(self) -> None:
+        """Kill the worker's whole process group, wait for it, and remove what it left."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            with contextlib.suppress(OSError):
+                stream.close()
+        if self.cap:
+            self.cap.remove()
+        self.scratch.cleanup()
+
+
+def start(spec: WorkerSpec) -> Sandbox:
+    """Start a worker in its own session, so that killing its process group kills all of it.
+
+    Under bubblewrap, where the judge can make a cgroup (root), the worker enters it
+    before it starts (a shell moves itself into it, then becomes bubblewrap), so that
+    every process the submission forks counts against ``spec.limits.processes``.
     """
     scratch = tempfile.TemporaryDirectory(prefix="autograder-worker-")
     argv, env, cwd = command(spec, Path(scratch.name))
+    cap = ProcessCap.create(spec.limits.processes) if env is None else None
+    if cap:
+        argv = ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(cap.folder / "cgroup.procs"), *argv]
     with open(Path(scratch.name) / "stderr.txt", "wb") as stderr:
         process = subprocess.Popen(
             argv,
@@ -234,4 +263,51 @@ def start(spec: WorkerSpec) -> tuple[subprocess.Popen, tempfile.TemporaryDirecto
             cwd=cwd,
             start_new_session=True,
         )
-    return process, scratch
+    return Sandbox(process, scratch, cap)
+
+
+class ProcessCap:
+    """A cgroup that caps the number of a worker's processes, where the judge may make one.
+
+    ``RLIMIT_NPROC`` caps the processes of one user, but not those of root: a judge run as
+    root (a CI machine, Gradescope) maps the sandbox's user onto root. There a cgroup's
+    ``pids.max`` takes its place, when the pids controller is mounted and writable
+    (cgroup v1's ``/sys/fs/cgroup/pids``, or v2 with pids enabled at the root).
+    """
+
+    ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @classmethod
+    def create(cls, limit: int) -> ProcessCap | None:
+        """A new cgroup allowing ``limit`` processes, or None where none can be made."""
+        if os.geteuid() != 0 or not limit:
+            return None
+        for root in cls.ROOTS:
+            if not (root / "pids.max").exists() and not (root / "cgroup.procs").exists():
+                continue
+            folder = root / f"autograder-{os.getpid()}-{id(object())}"
+            try:
+                folder.mkdir()
+                (folder / "pids.max").write_text(str(limit))
+                return cls(folder)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+        return None
+
+    def remove(self, patience: float = 5.0) -> None:
+        """Remove the cgroup once its processes are gone (killed ones take a moment to go)."""
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                self.folder.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    return
+                time.sleep(0.02)

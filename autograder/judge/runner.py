@@ -10,10 +10,8 @@ probe it was running alone; probes that were running together are retried one by
 
 from __future__ import annotations
 
-import contextlib
 import os
 import selectors
-import signal
 import time
 from collections import deque
 from collections.abc import Callable
@@ -81,7 +79,8 @@ class Worker:
     """One running sandbox: its process, its channel, its requests in flight."""
 
     def __init__(self, spec: sandbox.WorkerSpec) -> None:
-        self.process, self.scratch = sandbox.start(spec)
+        self.sandbox = sandbox.start(spec)
+        self.process = self.sandbox.process
         self.reader = FrameReader(self.process.stdout.fileno())
         self.outbox = bytearray()
         self.ready = False
@@ -118,19 +117,13 @@ class Worker:
     def stderr(self) -> str:
         """The end of what the worker printed on its standard error."""
         try:
-            return (Path(self.scratch.name) / "stderr.txt").read_text(errors="replace")[-2000:]
+            return (Path(self.sandbox.scratch.name) / "stderr.txt").read_text(errors="replace")[-2000:]
         except OSError:
             return ""
 
     def kill(self) -> None:
         """Kill the worker's whole process group and forget it."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout):
-            with contextlib.suppress(OSError):
-                stream.close()
-        self.scratch.cleanup()
+        self.sandbox.close()
 
 
 def failure_message(error: dict[str, Any], project: str) -> str:
