@@ -1,18 +1,29 @@
-"""Every mutant of tests/mutants/mutants.py loses points in the tasks it breaks."""
+"""Every mutant loses points in the tasks it breaks, its message names the mistake, and no
+other task loses points unless ``expectations.py`` says why."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from grading import ROOT, Grade, copy_reference, grade
-from mutants import MUTANTS, Mutant
+from expectations import EXPECTATIONS
+from grading import ROOT, copy_reference, grade
+from mutant import Mutant
+from mutants import MUTANTS
 
-pytestmark = pytest.mark.slow
+from autograder import manifest
+from autograder.judge.report import Report
+
+pytestmark = [pytest.mark.grading, pytest.mark.training]
+
+
+def project(mutant: Mutant) -> str:
+    """The project a mutant edits."""
+    return mutant.file.partition("/")[0]
 
 
 def apply(mutant: Mutant, destination) -> None:
-    """Copy the reference to ``destination`` and make the mutant's edit there."""
+    """Copy the reference to ``destination`` and make the mutant's edits there."""
     copy_reference(destination)
     path = destination / mutant.file
     source = path.read_text()
@@ -23,28 +34,41 @@ def apply(mutant: Mutant, destination) -> None:
 
 
 @pytest.fixture(scope="module")
-def grades(tmp_path_factory) -> dict[str, Grade]:
-    """Grade every mutant on its tasks, two at a time."""
+def reports(tmp_path_factory) -> dict[str, Report]:
+    """Grade every mutant on every task of its project, two at a time."""
     folder = tmp_path_factory.mktemp("mutants")
 
-    def run(numbered: tuple[int, Mutant]) -> tuple[str, Grade]:
+    def run(numbered: tuple[int, Mutant]) -> tuple[str, Report]:
         number, mutant = numbered
         apply(mutant, folder / f"mutant{number}")
-        return mutant.name, grade(folder / f"mutant{number}", "-m", " or ".join(mutant.tasks))
+        return mutant.name, grade(folder / f"mutant{number}", project(mutant))
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         return dict(pool.map(run, enumerate(MUTANTS)))
 
 
-def test_there_are_at_least_25_mutants_with_distinct_names():
-    assert len(MUTANTS) >= 25
-    assert len({mutant.name for mutant in MUTANTS}) == len(MUTANTS)
+def test_every_mutant_has_an_expectation_and_at_least_15_name_their_mistake():
+    assert len(MUTANTS) >= 25 and len({mutant.name for mutant in MUTANTS}) == len(MUTANTS)
+    assert {mutant.name for mutant in MUTANTS} == set(EXPECTATIONS)
     assert all((ROOT / "reference" / mutant.file).is_file() for mutant in MUTANTS)
+    assert sum(bool(expectation.named) for expectation in EXPECTATIONS.values()) >= 15
+    tasks = {task.name for task in manifest.TASKS}
+    assert all(set(e.tasks) | set(e.also) <= tasks for e in EXPECTATIONS.values())
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[mutant.name for mutant in MUTANTS])
-def test_mutant_loses_points(mutant, grades):
-    result = grades[mutant.name]
-    for task in mutant.tasks:
-        earned, possible = result.task_score(task)
-        assert possible > 0 and earned < possible, f"{mutant.name}: task {task} kept {earned}/{possible}"
+def test_a_mutant_loses_points_where_it_breaks_and_names_its_mistake(mutant, reports):
+    report, expectation = reports[mutant.name], EXPECTATIONS[mutant.name]
+    lost = {
+        task
+        for task in {check.task for check in report.checks}
+        if report.task_score(task)[0] < report.task_score(task)[1]
+    }
+    assert set(expectation.tasks) <= lost, f"{mutant.name} kept points in {set(expectation.tasks) - lost}"
+    assert lost <= set(expectation.tasks) | set(expectation.also), (
+        f"{mutant.name} also lost points in {lost - set(expectation.tasks) - set(expectation.also)}:\n"
+        + report.feedback()
+    )
+    if expectation.named:
+        text = "\n".join(outcome.message for check, outcome in report.failures() if check.task in expectation.tasks)
+        assert expectation.named in text, f"{mutant.name}: the message does not name the mistake:\n{text}"
