@@ -68,6 +68,10 @@ REFUSED_IN_FRAMEWORK = [
     ("import gc", "gc"),
     ("f = getattr", "passed as a value"),
     ("import numpy", "numpy"),
+    ("import torch\nwith torch.inference_mode(**{'mode': False}):\n    pass", "no * or ** unpacking"),
+    ("import torch\noptions = {'requires_grad': True}", "'requires_grad'"),
+    ("from typing import TYPE_CHECKING\nif not TYPE_CHECKING:\n    import torch.func", "torch.func"),
+    ("# -*- coding: utf-7 -*-\nx = 1", "encoding utf-7"),
 ]
 
 
@@ -78,7 +82,7 @@ def test_harmless_framework_code_has_no_finding(source):
 
 @pytest.mark.parametrize(("source", "rule"), REFUSED_IN_FRAMEWORK)
 def test_each_forbidden_use_in_the_framework_is_found_with_file_line_and_rule(source, rule):
-    findings = scan_source(source, "framework/linear.py", FRAMEWORK).findings
+    findings = scan_source(source.encode(), "framework/linear.py", FRAMEWORK).findings
     assert findings, source
     assert any(rule in finding.message for finding in findings), [str(finding) for finding in findings]
     assert all(str(finding).startswith("framework/linear.py:") for finding in findings)
@@ -143,3 +147,21 @@ def test_the_closure_follows_relative_imports_and_the_package_init(tmp_path):
     assert "__init__.py" in scan.closure(("training.py",))
     assert scan.closure(("typed.py",)) == ["typed.py"]
     assert scan.files["plots.py"].findings and not scan.files["linear.py"].findings
+
+
+def test_a_package_shadows_the_module_of_the_same_name_as_it_does_for_python(tmp_path):
+    folder = tmp_path / "framework"
+    (folder / "activations").mkdir(parents=True)
+    (folder / "activations.py").write_text("")
+    (folder / "activations" / "__init__.py").write_text("import torch.func\n")
+    (folder / "linear.py").mkdir()  # a folder named like a file is no module
+    scan = scan_project(folder, "framework")
+    assert scan.closure(("activations.py",)) == ["activations/__init__.py"]
+    assert "linear.py" not in scan.files
+
+
+def test_the_judge_never_imports_a_module_of_the_working_folder(tmp_path, monkeypatch):
+    (tmp_path / "cheat.py").write_text("raise SystemExit('the judge ran this')\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert scan_source("import cheat\ncheat.x", "pairs/models.py", PAIRS).findings == []

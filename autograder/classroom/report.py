@@ -30,15 +30,17 @@ PROJECT_COLOURS = {"pairs": "#4c72b0", "framework": "#dd8452"}
 FRAME = re.compile(r"^\s+\S+:\d+ in \S+:")  # a traceback line of the worker's message
 SECONDS = re.compile(r"\d+(?:\.\d+)?(?:e[-+]?\d+)? s\b")
 STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; padding: 0 1em; }
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 80em; color: #222; padding: 0 1em; }
 h1 { margin-bottom: 0.2em; } h2 { margin-top: 2em; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.9em; }
+.scroll { overflow-x: auto; max-width: 100%; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
 td.number { text-align: right; font-variant-numeric: tabular-nums; }
 pre { margin: 0; white-space: pre-wrap; font-size: 0.9em; }
 figure { margin: 1em 0; } figure img { max-width: 100%; }
 .status-graded { color: #2a7d2a; } .status-crashed, .status-timed-out { color: #b00; font-weight: bold; }
 .status-not-a-submission { color: #888; }
+td span { white-space: nowrap; }
 .summary li { margin: 0.2em 0; }
 """
 
@@ -161,7 +163,7 @@ def table(header: list[str], body: list[list[str]], numeric: set[int] = frozense
         + "</tr>"
         for line in body
     ]
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(lines)}</tbody></table>"
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(lines)}</tbody></table></div>'
 
 
 def names(students: list[str]) -> str:

@@ -10,6 +10,7 @@ probe it was running alone; probes that were running together are retried one by
 
 from __future__ import annotations
 
+import math
 import os
 import selectors
 import time
@@ -128,6 +129,14 @@ class Worker:
 
 def failure_message(error: dict[str, Any], project: str) -> str:
     """The student's message for an exception the submission raised (described by the worker)."""
+    try:
+        return describe_failure(error)
+    except (AttributeError, KeyError, TypeError, IndexError):
+        return "your code raised an exception, and its description could not be read"
+
+
+def describe_failure(error: dict[str, Any]) -> str:
+    """``failure_message`` of a well-formed description."""
     syntax = error.get("syntax")
     if syntax and syntax.get("file"):
         return (
@@ -235,12 +244,12 @@ class Runner:
             except CheckFailure as failure:
                 self.finish(job, "failed", str(failure))
                 return
-            except Exception as error:  # a fault of the kit, not of the student: say so plainly
+            except Exception as error:  # a malformed answer, or a fault of the kit: say both plainly
                 self.finish(
                     job,
                     "crashed",
-                    f"the autograder failed on this check ({type(error).__name__}: {error}); "
-                    f"this is a bug of the kit, please report it",
+                    f"the check could not read the answer of the process running your code ({type(error).__name__}: "
+                    f"{error}); unless your code tampers with the grading, this is a bug of the kit: please report it",
                 )
                 return
             key = probe.key((*job.files, f"run_init={job.run_init}"))
@@ -319,13 +328,15 @@ class Runner:
                 continue
             if not isinstance(message, dict):
                 continue
-            if "hello" in message:
-                worker.ready = True
-                calibration = message["hello"].get("calibration")
-                if isinstance(calibration, float) and calibration > 0:
+            if not worker.ready:
+                hello = message.get("hello")
+                calibration = hello.get("calibration") if isinstance(hello, dict) else None
+                if isinstance(calibration, float) and math.isfinite(calibration) and calibration > 0:
                     worker.slowdown = min(MAX_SLOWDOWN, max(1.0, calibration / NOMINAL_CALIBRATION))
+                worker.ready = isinstance(hello, dict)
                 continue
-            entry = worker.inflight.pop(message.get("id"), None)
+            identifier = message.get("id")
+            entry = worker.inflight.pop(identifier, None) if isinstance(identifier, int) else None
             if entry is not None:
                 self.answered(entry[0], message)
         if worker.reader.closed:
@@ -334,6 +345,10 @@ class Runner:
     def answered(self, request: Request, message: dict[str, Any]) -> None:
         """Store a probe's answer and resume the jobs waiting for it."""
         answer = {key: message[key] for key in ("ok", "error", "died", "timed_out") if key in message}
+        if not any(isinstance(answer.get(key), dict) for key in ("ok", "error", "died")) and "timed_out" not in answer:
+            answer = {"died": {"exit_code": None}}  # an answer that is no answer
+        if "error" in answer and not isinstance(answer["error"], dict):
+            answer = {"error": {"type": "an exception", "message": "", "frames": []}}
         self.cache[request.key] = answer
         del self.requests[request.key]
         for job in request.waiters:

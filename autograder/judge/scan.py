@@ -32,7 +32,12 @@ from __future__ import annotations
 import ast
 import importlib
 import importlib.util
+import io
+import site
+import sys
+import sysconfig
 import threading
+import tokenize
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +64,9 @@ REFLECTION_NAMES = frozenset(
     }
 )
 NAME_TAKING = frozenset({"getattr", "setattr", "delattr", "hasattr"})
+TYPE_CHECKING_TESTS = ("TYPE_CHECKING", "typing.TYPE_CHECKING")
+NEVER_IMPORTED = frozenset({"antigravity", "this", "idlelib", "turtle", "turtledemo", "tkinter", "webbrowser"})
+KIT = Path(__file__).resolve().parents[2]
 ALLOWED_DUNDER_NAMES = frozenset(
     {"__name__", "__file__", "__doc__", "__all__", "__class__", "__qualname__", "__module__", "__version__"}
 )
@@ -270,13 +278,41 @@ def loader_of(module: str, name: str) -> Any:
         return None
 
 
+def installed(name: str) -> bool:
+    """Whether the top-level module ``name`` is part of the Python installation (the standard
+    library or site-packages), not a file of the working folder, the kit or a submission."""
+    top = name.partition(".")[0]
+    if top in NEVER_IMPORTED:
+        return False
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return False
+    locations = [spec.origin] if spec and spec.origin not in (None, "built-in", "frozen") else []
+    locations += list(spec.submodule_search_locations or []) if spec else []
+    if spec and spec.origin in ("built-in", "frozen"):
+        return True
+    roots = [Path(path).resolve() for path in {*sysconfig.get_paths().values(), *site.getsitepackages()}]
+    return bool(locations) and all(
+        any(Path(location).resolve().is_relative_to(root) for root in roots)
+        and not Path(location).resolve().is_relative_to(KIT)
+        for location in locations
+    )
+
+
 def resolve_module(name: str, policy: Policy) -> Any:
-    """The module ``name`` as the judge's Python has it, or None when it cannot be known safely."""
+    """The module ``name`` as the judge's Python has it, or None when it cannot be known safely.
+
+    The judge imports only modules of the Python installation (never one that a
+    submission's folder could provide) and only modules the policy allows.
+    """
     if not module_allowed(name, policy):
         return None
+    if name in sys.modules:
+        return sys.modules[name]
+    if not installed(name):
+        return None
     try:
-        if importlib.util.find_spec(name.partition(".")[0]) is None:
-            return None
         return importlib.import_module(name)
     except Exception:
         return None
@@ -371,7 +407,7 @@ class Scanner(ast.NodeVisitor):
         child, parent = node, self.parents.get(node)
         while parent is not None:
             test = getattr(parent, "test", None)
-            if isinstance(parent, ast.If) and child in parent.body and ast.unparse(test).endswith("TYPE_CHECKING"):
+            if isinstance(parent, ast.If) and child in parent.body and ast.unparse(test) in TYPE_CHECKING_TESTS:
                 return True
             child, parent = parent, self.parents.get(parent)
         return False
@@ -433,6 +469,15 @@ class Scanner(ast.NodeVisitor):
         called = isinstance(call, ast.Call) and call.func is node
         arguments = call.args if called else None
         keywords = {keyword.arg: keyword.value for keyword in call.keywords} if called else {}
+        special = value is torch.load or (
+            self.policy.autograd and value in (torch.set_grad_enabled, torch.inference_mode)
+        )
+        unpacked = called and (None in keywords or any(isinstance(argument, ast.Starred) for argument in arguments))
+        if special and unpacked:
+            self.find(
+                node, f"{getattr(value, '__name__', 'this call')}: write its arguments out (no * or ** unpacking)"
+            )
+            return
 
         def literal(expression: ast.AST | None) -> Any:
             return expression.value if isinstance(expression, ast.Constant) else "not a literal"
@@ -508,15 +553,29 @@ class Scanner(ast.NodeVisitor):
                     self.find(node, f"{keyword.arg}=: the framework computes its gradients itself, without autograd")
         self.generic_visit(node)
 
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if self.policy.autograd and node.value in AUTOGRAD_ATTRIBUTES:
+            self.find(node, f"'{node.value}': the framework computes its gradients itself, without autograd")
+
     def visit_MatchClass(self, node: ast.MatchClass) -> None:
         for name in node.kwd_attrs:
             self.check_attribute(node, name)
         self.generic_visit(node)
 
 
-def scan_source(source: str, path: str, policy: Policy) -> FileScan:
-    """Scan one file's source; ``path`` is relative to the submission (``framework/linear.py``)."""
+def scan_source(source: str | bytes, path: str, policy: Policy) -> FileScan:
+    """Scan one file's source; ``path`` is relative to the submission (``framework/linear.py``).
+
+    Bytes are read as Python reads them, by their coding cookie; a graded file must be UTF-8.
+    """
     package = list(Path(path).parts[1:-1])  # the subpackages inside the project that hold the file
+    if isinstance(source, bytes):
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+        except SyntaxError as error:
+            return FileScan(syntax_error=str(error))
+        if encoding not in ("utf-8", "utf-8-sig"):
+            return FileScan([Finding(path, 1, f"declares the encoding {encoding}: write graded files in UTF-8")])
     try:
         with PARSING:
             tree = ast.parse(source, path)
@@ -536,7 +595,7 @@ class ProjectScan:
 
     def module_path(self, name: str) -> str | None:
         """The file a module name inside the project stands for (``linear`` -> ``linear.py``)."""
-        for candidate in (f"{name}.py", f"{name}/__init__.py"):
+        for candidate in (f"{name}/__init__.py", f"{name}.py"):  # Python prefers the package
             if candidate in self.files:
                 return candidate
         return None
@@ -548,7 +607,7 @@ class ProjectScan:
         of the package's ``__init__.py``.
         """
         seen: list[str] = []
-        pending = list(files)
+        pending = [self.module_path(file.removesuffix(".py")) or file for file in files]
         while pending:
             path = pending.pop()
             if path in seen or path not in self.files:
@@ -577,7 +636,7 @@ def scan_project(folder: Path, project: str) -> ProjectScan:
     """Scan every ``.py`` file under a project folder of the copy."""
     policy = POLICIES[project]
     files = {}
-    for path in sorted(folder.rglob("*.py")):
+    for path in sorted(path for path in folder.rglob("*.py") if path.is_file()):
         relative = path.relative_to(folder).as_posix()
-        files[relative] = scan_source(path.read_text(errors="replace"), f"{project}/{relative}", policy)
+        files[relative] = scan_source(path.read_bytes(), f"{project}/{relative}", policy)
     return ProjectScan(project, files)

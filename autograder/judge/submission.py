@@ -17,6 +17,7 @@ KIT = Path(__file__).resolve().parents[2]
 PROJECTS = ("pairs", "framework")
 KIT_SOLUTIONS = ("reference", "exercises")
 MAX_FILE_BYTES = 1 << 20
+MAX_TOTAL_BYTES = 2 << 20  # the reference is about 0.2 MiB: room for any solution, none for a dataset
 MAX_FILES = 500
 SIGNATURES = {
     "framework": ("module.py", "linear.py", "activations.py", "optim.py"),
@@ -74,7 +75,7 @@ def copy_sources(submission: Submission, destination: Path) -> list[str]:
     Returns notes for the student about what was left out (links, large files).
     """
     notes: list[str] = []
-    count = 0
+    count = total = 0
     for project in submission.projects:
         source = submission.path / project
         if source.is_symlink():
@@ -95,16 +96,17 @@ def copy_sources(submission: Submission, destination: Path) -> list[str]:
                 if path.is_symlink() or not path.is_file():
                     notes.append(f"{relative.as_posix()} is a symbolic link: it is not graded (copy the file itself)")
                     continue
-                if path.stat().st_size > MAX_FILE_BYTES or count >= MAX_FILES:
+                size = path.stat().st_size
+                if size > MAX_FILE_BYTES or count >= MAX_FILES or total + size > MAX_TOTAL_BYTES:
                     notes.append(
-                        f"{relative.as_posix()} is left out: larger than {MAX_FILE_BYTES >> 20} MiB, or "
-                        f"beyond {MAX_FILES} files"
+                        f"{relative.as_posix()} is left out: a file may have {MAX_FILE_BYTES >> 20} MiB, a "
+                        f"submission {MAX_TOTAL_BYTES >> 20} MiB and {MAX_FILES} files"
                     )
                     continue
                 target = destination / relative
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(path, target, follow_symlinks=False)
                 target.chmod(0o444)
-                count += 1
+                count, total = count + 1, total + size
         (destination / project).mkdir(parents=True, exist_ok=True)
     return notes

@@ -19,11 +19,13 @@ import resource
 import selectors
 import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 BOOT = "import sys; sys.path[:0] = [sys.argv[1]]; from worker.zygote import main; main(sys.argv[2])"
+PR_SET_DUMPABLE = 4  # from <linux/prctl.h>
 OUTPUT_TAIL = 2000  # characters of a child's printed output sent back
 CALIBRATION_ROUNDS = 3
 CALIBRATION_STEPS = 3000  # about 20 ms on an idle 2-core machine of 2026
@@ -34,7 +36,7 @@ def main(config_text: str) -> None:
     config = json.loads(config_text)
     sys.path[:0] = config["path"]
     sys.dont_write_bytecode = True
-    sys.pycache_prefix = str(Path(config["tmp"]) / "pycache")
+    private_process()
     channel = os.dup(1)
     os.dup2(2, 1)  # stray prints go to stderr, never into the channel
     import torch
@@ -73,6 +75,17 @@ def main(config_text: str) -> None:
             os.close(child["fd"])
             del children[child["fd"]]
             write_all(channel, codec.encode(finish(child, config)))
+
+
+def private_process() -> None:
+    """Make this process and its children non-dumpable: no child can open the zygote's file
+    descriptors (its channel to the judge) through /proc, nor trace another child."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the sandbox is partial there anyway
+        pass
 
 
 def calibrate(torch: Any) -> float:
@@ -118,6 +131,7 @@ def run_child(request: dict, config: dict, probes: dict, result_fd: int, output:
     from .channel import write_all
     from .errors import describe
 
+    sys.pycache_prefix = tempfile.mkdtemp(dir=config["tmp"])  # bytecode of this child only: none to plant
     descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(descriptor, 1)
     os.dup2(descriptor, 2)
@@ -164,8 +178,9 @@ def finish(child: dict[str, Any], config: dict) -> dict[str, Any]:
         result = codec.decode(child["data"]) if child["data"] else None
     except codec.CodecError:
         result = None
-    if isinstance(result, dict) and ("ok" in result or "error" in result):
-        response.update(result)
+    answer = [key for key in ("ok", "error") if isinstance(result, dict) and key in result]
+    if len(answer) == 1 and len(result) == 1:  # the child's answer, and nothing of the response's own
+        response[answer[0]] = result[answer[0]]
     elif os.WIFSIGNALED(status):
         response["died"] = {"signal": signal.Signals(os.WTERMSIG(status)).name}
     else:
