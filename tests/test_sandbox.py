@@ -169,9 +169,9 @@ except OSError as error:
 class Worker:
     """A worker started on a folder, and the answers it gave, by request."""
 
-    def __init__(self, folder: Path) -> None:
-        self.sandbox = sandbox.start(sandbox.WorkerSpec(folder))
-        self.process, self.scratch = self.sandbox.process, self.sandbox.scratch
+    def __init__(self, started: sandbox.Sandbox) -> None:
+        self.sandbox = started
+        self.process, self.scratch = started.process, started.scratch
         self.reader = FrameReader(self.process.stdout.fileno())
         self.selector = selectors.DefaultSelector()
         self.selector.register(self.reader.fd, selectors.EVENT_READ)
@@ -209,8 +209,8 @@ class Worker:
 
 
 @pytest.fixture(scope="module")
-def worker(tmp_path_factory):
-    """A worker on a submission whose framework/ holds the probes, and a file in the judge's /tmp."""
+def submission(tmp_path_factory) -> Path:
+    """A submission whose framework/ holds the probes, and a file in the judge's /tmp."""
     folder = tmp_path_factory.mktemp("sandboxed")
     judge_file = tmp_path_factory.mktemp("judge") / "report-in-progress.json"
     judge_file.write_text("{}")
@@ -231,9 +231,23 @@ def worker(tmp_path_factory):
         source = (folder / "framework" / f"{name}.py").read_text()
         (folder / "framework" / f"{name}.py").write_text("from json import dumps as json_text\n" + source)
     folder.chmod(0o755)
-    started = Worker(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def worker(submission):
+    """A worker on the probes' submission."""
+    started = Worker(sandbox.start(sandbox.WorkerSpec(submission)))
     yield started
     started.close()
+
+
+def processes_capped_by_a_cgroup() -> bool:
+    """Whether the judge can cap a worker's processes with a cgroup here (it runs as root)."""
+    cap = sandbox.ProcessCap.create(1)
+    if cap is not None:
+        cap.remove()
+    return cap is not None
 
 
 def test_no_network(worker):
@@ -296,3 +310,24 @@ def test_open_files_and_file_sizes_are_limited(worker):
 
 def test_the_worker_says_hello_first(worker):
     assert set(worker.hello["hello"]) == {"calibration", "python", "torch"}
+
+
+@pytest.mark.xfail(
+    processes_capped_by_a_cgroup(),
+    strict=True,
+    reason="sandbox.ProcessCap.create() names its cgroup autograder-<pid>-<id(object())>, and the id of "
+    "a freed object comes back: the second of two workers started one after the other (a grading's "
+    "main and data workers) gets the first one's name, its mkdir fails, and its clean-up removes the "
+    "first worker's cgroup before that worker enters it, so the first worker cannot start "
+    "('cgroup.procs: Directory nonexistent') and the second runs with no process cap",
+)
+def test_two_workers_started_one_after_the_other_both_start_capped(submission):
+    started = [sandbox.start(sandbox.WorkerSpec(submission)) for _ in range(2)]
+    try:
+        workers = [Worker(each) for each in started]
+        assert all(set(each.hello["hello"]) == {"calibration", "python", "torch"} for each in workers)
+        if processes_capped_by_a_cgroup():
+            assert all(each.cap is not None for each in started)
+    finally:
+        for each in started:
+            each.close()
