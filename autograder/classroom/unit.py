@@ -38,6 +38,7 @@ KEY_SOURCES = (
     "exercises",
 )
 STATUSES = ("graded", "crashed", "timed out", "not a submission")
+WORKER_FAILED = "the grading worker could not start"  # judge/runner.py's death_message: the kit's failure
 RECORD, RESULTS, FEEDBACK = "grading.json", "results.json", "feedback.txt"
 
 
@@ -120,9 +121,12 @@ def placeholder(student: str, tasks: tuple[str, ...], status: str, message: str,
 def grade_entry(entry: intake.Entry, tasks: tuple[str, ...], probes: int, time_scale: float) -> tuple[Report, str, str]:
     """Grade one entry: its report, its status, and the kit's own error message (empty when none)."""
     statuses: set[str] = set()
+    kit_failures: list[str] = []
 
     def progress(name: str, outcome: Outcome) -> None:
         statuses.add(outcome.status)  # imports included: an import that hangs or dies is the submission's
+        if outcome.message.startswith(WORKER_FAILED):
+            kit_failures.append(outcome.message)
 
     with tempfile.TemporaryDirectory(prefix="autograder-class-") as scratch:
         try:
@@ -140,6 +144,8 @@ def grade_entry(entry: intake.Entry, tasks: tuple[str, ...], probes: int, time_s
             return report, "crashed", "".join(traceback.format_exception(error))[-4000:]
     report.notes[:0] = notes
     status = next((status for status in ("timed out", "crashed") if status in statuses), report.status)
+    if kit_failures:  # the student's checks did not run: grade them again next time
+        return report, "crashed", kit_failures[0]
     return report, status, ""
 
 
