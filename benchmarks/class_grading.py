@@ -11,8 +11,8 @@ Modes (each from a fresh output folder, every student graded; wall clock from st
 - ``one-by-one``: ``python -m autograder grade --solution S --grade-json R``, one student
   after the other (the way to grade a class before grade-class).
 
-Every mode must give every copy 100%. The load average before and after each mode is
-printed: other processes on the machine slow every mode.
+Every copy should get 100%: the column "below 100%" counts those that did not. The load
+average before and after each mode is printed: other processes on the machine slow every mode.
 
     python benchmarks/class_grading.py [--count 30] [--jobs 2] [--modes class,one-by-one]
 """
@@ -104,7 +104,7 @@ def main() -> None:
     if unknown := [mode for mode in modes if mode not in MODES]:
         parser.error(f"unknown modes {unknown}: choose from {', '.join(MODES)}")
     print(f"{args.count} copies of the reference, {os.cpu_count()} cores, jobs {args.jobs}")
-    print(f"{'mode':<15}{'total s':>9}{'s/submission':>14}{'per minute':>12}{'all 100%':>10}   load before -> after")
+    print(f"{'mode':<15}{'total s':>9}{'s/submission':>14}{'per minute':>12}{'below 100%':>12}   load before -> after")
     with tempfile.TemporaryDirectory(prefix="class-benchmark-") as folder:
         submissions = make_class(Path(folder), args.count)
         for mode in modes:
@@ -114,10 +114,10 @@ def main() -> None:
             grade(mode, submissions, out, args.jobs)
             seconds = time.perf_counter() - start
             graded = scores(out)
-            full = len(graded) == args.count and all(score == 100 for score in graded)
+            below = args.count - sum(score == 100 for score in graded)
             print(
                 f"{mode:<15}{seconds:>9.1f}{seconds / args.count:>14.2f}{60 * args.count / seconds:>12.1f}"
-                f"{'yes' if full else 'NO':>10}   {before} -> {load()}",
+                f"{below:>12}   {before} -> {load()}",
                 flush=True,
             )
 

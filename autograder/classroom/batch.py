@@ -58,7 +58,7 @@ def grade_class(
 ) -> Summary:
     """Grade ``students`` into ``out``, ``jobs`` at a time (default: the cores), skipping unchanged ones.
 
-    ``show_progress`` None shows the bar only on a terminal.
+    ``show_progress`` None shows the bar on a terminal, and a line per student elsewhere.
     """
     jobs = max(1, jobs or cores())
     probes = probes or probes_per_student(jobs)
@@ -81,6 +81,14 @@ def grade_class(
         failures = sum(record.failed for record in records.values())
         bar.set_postfix_str(f"failures {failures}, unchanged {skipped}", refresh=False)
         bar.update(1)
+        if bar.disable:  # no terminal (a log file): one line per student instead
+            state = "unchanged" if reused else f"{record.seconds:.1f} s"
+            print(
+                f"[{len(records)}/{len(students)}] {record.student}: {record.score:g} / {record.max_score:g} "
+                f"({record.status}, {state}); failures so far {failures}",
+                file=sys.stderr,
+                flush=True,
+            )
 
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="student")
     try:
