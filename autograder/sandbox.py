@@ -288,9 +288,11 @@ class ProcessCap:
         for root in cls.ROOTS:
             if not (root / "pids.max").exists() and not (root / "cgroup.procs").exists():
                 continue
-            folder = root / f"autograder-{os.getpid()}-{id(object())}"
             try:
-                folder.mkdir()
+                folder = Path(tempfile.mkdtemp(prefix=f"autograder-{os.getpid()}-", dir=root))  # a unique name
+            except OSError:
+                continue
+            try:
                 (folder / "pids.max").write_text(str(limit))
                 return cls(folder)
             except OSError:
