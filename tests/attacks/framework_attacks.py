@@ -204,6 +204,27 @@ except OSError:
     pass
 """
 
+# Planted into every fresh bytecode prefix of the worker (each child's is a new folder of $HOME),
+# its own child's included: a file imported later in the same child runs the planted bytecode.
+PLANT_FOR_LATER = f"""
+import os
+from pathlib import Path
+
+for _prefix in Path(os.environ["HOME"]).glob("tmp*"):
+    try:
+        _cache = _prefix.joinpath(*Path(__file__).parent.parts[1:])
+        _cache.mkdir(parents=True, exist_ok=True)
+        (_cache / "linear.@TAG@.pyc").write_bytes({PLANTED_PYC!r})
+    except OSError:
+        pass
+"""
+NO_WEIGHT_GRADIENTS = Edit(
+    LINEAR,
+    "        self.weight_grad += grad_output.T @ x\n        if self.bias is not None:\n"
+    "            self.bias_grad += grad_output.sum(dim=0)\n",
+    "",
+)
+
 REWRITE_ITSELF = f"""
 from pathlib import Path
 
@@ -524,11 +545,6 @@ class Unprintable(BaseException):
             inside(LOSS, LOSS_FORWARD, f"forge({frame({'ok': {}, 'id': [0]})!r})"),
         ],
         alone=True,
-        xfail="worker/zygote.py finish() copies every key of a child's answer into the response "
-        "(response.update(result)), so a child chooses its response's 'id'; runner.Runner.read() then "
-        "does worker.inflight.pop(message.get('id')), and a list id raises TypeError out of grade(): "
-        "no report at all",
-        sign="TypeError: unhashable type",
     ),
     # 6. Endless loops and sleeps (graded with limits a tenth of the usual).
     attack(
@@ -558,10 +574,6 @@ class Unprintable(BaseException):
         ],
         time_scale=0.1,
         alone=True,
-        xfail="runner.Runner.read() takes any frame with a 'hello' key for the worker's hello, also after "
-        "it is ready, and worker/zygote.py finish() passes a child's keys through: a child sets its "
-        "worker's slowdown to MAX_SLOWDOWN, so every later probe gets 10 times its time limit",
-        sign="time limit was raised",
     ),
     # 7. Changing the kit or the Python installation, to grade the NEXT submission wrongly.
     attack(
@@ -659,10 +671,6 @@ for _path in (
         build=folder_named_like_a_file,
         touches=[ACTIVATIONS],
         alone=True,
-        xfail="judge/scan.py scan_project() reads every path that folder.rglob('*.py') yields, folders "
-        "included: read_text() of the folder framework/activations.py raises IsADirectoryError out of "
-        "grade(): no report at all",
-        sign="IsADirectoryError",
     ),
     # 9. Autograd, reached past the scan.
     through(
@@ -750,10 +758,6 @@ for _path in (
         "MSELoss.backward by Tensor.backward, leaving inference mode with inference_mode(**{'mode': False}) "
         "and asking requires_grad through **{'requires_grad': True}",
         KEYWORD_AUTOGRAD,
-        xfail="judge/scan.py reads a call's keywords by name only: a keyword unpacked from a dict literal "
-        "(**{...}) has no name, so torch.inference_mode(**{'mode': False}) passes check_autograd_member() "
-        "and torch.zeros_like(x, **{'requires_grad': True}) passes visit_Call(): with Tensor.backward and "
-        ".grad, the framework gets autograd past the scan",
     ),
     through(
         "framework-autograd-behind-not-type-checking",
@@ -761,9 +765,6 @@ for _path in (
         "Tanh.backward by a vjp from framework/grads.py, imported under 'if not TYPE_CHECKING:'",
         "from typing import TYPE_CHECKING\n\nif not TYPE_CHECKING:\n    from .grads import vjp",
         files=[HELPER],
-        xfail="judge/scan.py type_checking_only() takes any 'if' whose test's text ends with "
-        "TYPE_CHECKING for a type checker's block, 'if not TYPE_CHECKING:' too: the import there runs, "
-        "but framework/grads.py is left out of the closure, so its findings cost nothing",
     ),
     attack(
         "framework-autograd-in-a-package-beside-the-file",
@@ -773,9 +774,6 @@ for _path in (
         edits=[sabotage(ACTIVATIONS)],
         build=shadowing_package,
         touches=["framework/activations/__init__.py"],
-        xfail="judge/scan.py ProjectScan.module_path() resolves 'activations' to activations.py, but "
-        "Python imports the package framework/activations/ first: the closure scanned is not the "
-        "code that runs",
     ),
     attack(
         "framework-autograd-hidden-by-a-utf7-cookie",
@@ -785,9 +783,6 @@ for _path in (
         ["activations"],
         build=utf7_source,
         touches=[ACTIVATIONS],
-        xfail="judge/scan.py scan_project() decodes every file as UTF-8 (read_text), while Python "
-        "decodes the source with its coding cookie: under '# -*- coding: utf-7 -*-' the scan "
-        "sees a comment where Python runs an import",
     ),
     attack(
         "framework-autograd-in-a-pyc-of-the-submission",
@@ -821,9 +816,19 @@ for _path in (
         "worker's pycache_prefix ($HOME/pycache): the next import runs it",
         ["linear"],
         edits=[sabotage(LINEAR), append(LINEAR, PLANT)],
-        xfail="worker/zygote.py sets sys.pycache_prefix to the writable tmp folder, shared by every "
-        "child of a worker, and dont_write_bytecode does not stop Python from reading bytecode there: "
-        "an unchecked hash-based .pyc planted by one child replaces the scanned source in the next",
+    ),
+    attack(
+        "framework-plants-bytecode-for-a-later-import",
+        "9",
+        "Linear computes no weight gradients, so the disk network cannot learn; training.py, imported "
+        "before linear.py by the disk check, writes a .pyc of a Linear using torch.func into every "
+        "bytecode prefix of the worker, its own child's included",
+        ["training"],
+        edits=[NO_WEIGHT_GRADIENTS, append(TRAINING, PLANT_FOR_LATER)],
+        xfail="worker/zygote.py run_child() gives each child a fresh sys.pycache_prefix, but makes it in "
+        "the worker's writable tmp ($HOME): a file the child imports first (training.py, scan-clean) finds "
+        "it with Path(HOME).glob('tmp*') and writes there an unchecked hash-based .pyc of a file the same "
+        "child imports later (linear.py), whose bytecode then runs instead of the scanned source",
     ),
     # 10. The kit's reference solution.
     attack(
