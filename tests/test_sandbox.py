@@ -312,15 +312,6 @@ def test_the_worker_says_hello_first(worker):
     assert set(worker.hello["hello"]) == {"calibration", "python", "torch"}
 
 
-@pytest.mark.xfail(
-    processes_capped_by_a_cgroup(),
-    strict=True,
-    reason="sandbox.ProcessCap.create() names its cgroup autograder-<pid>-<id(object())>, and the id of "
-    "a freed object comes back: the second of two workers started one after the other (a grading's "
-    "main and data workers) gets the first one's name, its mkdir fails, and its clean-up removes the "
-    "first worker's cgroup before that worker enters it, so the first worker cannot start "
-    "('cgroup.procs: Directory nonexistent') and the second runs with no process cap",
-)
 def test_two_workers_started_one_after_the_other_both_start_capped(submission):
     started = [sandbox.start(sandbox.WorkerSpec(submission)) for _ in range(2)]
     try:

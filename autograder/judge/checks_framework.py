@@ -947,6 +947,11 @@ def training_epoch() -> CheckRun:
 DISK_EPOCHS = 60
 DISK_THRESHOLD = 0.80
 DISK_SETTINGS = {"epochs": DISK_EPOCHS, "batch_size": 50, "lr": 0.05, "momentum": 0.9, "seed": 0}
+# The control: the same network trained on shuffled targets must stay near chance (the reference,
+# seeds 0..4, 20 epochs: 43 to 59%).
+CONTROL_EPOCHS = 20
+CONTROL_CEILING = 0.70
+CONTROL_SEED = 5
 DISK_RADIUS_SQUARED = 1 / (2 * math.pi)
 
 
@@ -976,30 +981,51 @@ def disk_parameters(seed: int) -> list[torch.Tensor]:
     ]
 
 
-@check("training.disk")
-def disk_accuracy() -> CheckRun:
-    """The network of the student's modules trained by the student's train reaches the threshold on the disk."""
-    train_input, train_labels = disk_points(1000, seed=0)
-    test_input, test_labels = disk_points(1000, seed=1)
-    train_target = torch.eye(2)[train_labels]
+def disk_data(seed: int = 0) -> tuple[torch.Tensor, ...]:
+    """Training points with one-hot targets, test points and their labels, drawn by the judge."""
+    train_input, train_labels = disk_points(1000, seed=2 * seed)
+    test_input, test_labels = disk_points(1000, seed=2 * seed + 1)
+    return train_input, torch.eye(2)[train_labels], test_input, test_labels
+
+
+def disk_run(seed: int, shuffled: bool) -> CheckRun:
+    """Train the student's network with the student's train (on shuffled targets for the control);
+    return its test accuracy, computed here from its outputs."""
+    train_input, train_target, test_input, test_labels = disk_data(seed)
+    if shuffled:
+        train_target = train_target[torch.randperm(len(train_target), generator=generator(CONTROL_SEED))]
+    settings = DISK_SETTINGS | {"seed": seed} | ({"epochs": CONTROL_EPOCHS} if shuffled else {})
     result = yield Probe(
         "framework.disk",
         {
             "network": epfl_network(),
-            "parameters": disk_parameters(seed=0),
+            "parameters": disk_parameters(seed=seed),
             "train_input": train_input,
             "train_target": train_target,
             "test_input": test_input,
-            "settings": DISK_SETTINGS,
+            "settings": settings,
         },
     )
+    output = tensor(
+        result["output"],
+        "the network's outputs for 1000 test points",
+        (1000, 2),
+        F32,
+        "the network maps (N, 2) points to (N, 2) outputs",
+    )
+    return (output.argmax(1) == test_labels).double().mean().item()
+
+
+@check("training.disk")
+def disk_accuracy() -> CheckRun:
+    """The network of the student's modules trained by the student's train reaches the threshold on the
+    disk, and trained on shuffled targets stays near chance: the accuracy comes from training."""
+    value = yield from disk_run(0, shuffled=False)
     checked = (
         f"test accuracy on the disk of Sequential(Linear(2, 25), ReLU(), ..., Linear(25, 2)), your modules "
         f"started from PyTorch's initialisation, after train(model, inputs, one-hot targets, epochs="
         f"{DISK_EPOCHS}, batch_size=50, lr=0.05, momentum=0.9, seed=0), float32"
     )
-    output = tensor(result["output"], checked, (1000, 2), F32, "the network maps (N, 2) points to (N, 2) outputs")
-    value = (output.argmax(1) == test_labels).double().mean().item()
     expect(
         value >= DISK_THRESHOLD,
         checked,
@@ -1007,6 +1033,16 @@ def disk_accuracy() -> CheckRun:
         f"{value:.1%}",
         "this check trains your own Linear, ReLU, Sequential, MSELoss and SGD with your train: if their own "
         "checks pass, look at train_epoch (shuffle, step, zero_grad)",
+    )
+    control = yield from disk_run(0, shuffled=True)
+    expect(
+        control <= CONTROL_CEILING,
+        f"test accuracy of the same network trained for {CONTROL_EPOCHS} epochs on the same points with their "
+        f"targets shuffled",
+        f"<= {CONTROL_CEILING:.0%} (near chance: nothing true can be learnt from shuffled targets)",
+        f"{control:.1%}",
+        "the outputs must come from what train learns from the targets it is given, not from a formula of the "
+        "disk written into the model",
     )
 
 

@@ -31,10 +31,15 @@ ACCURACY_MODEL = "shared_digits"
 ACCURACY_EPOCHS = 5
 ACCURACY_THRESHOLD = 0.85
 MONITOR_PAIRS = 100  # the "test" set train() monitors: training pairs, so no test label enters the worker
-# The test images the model predicts get noise of this standard deviation (pixel values 0..255):
-# a public MNIST image looked up in a table is no longer found, while a trained model does
-# not notice (the reference over seeds 0..2: within 0.5 point of its clean test accuracy).
-TEST_NOISE = 8.0
+# Every image of the accuracy check gets noise of this standard deviation (pixel values
+# 0..255): a public MNIST image looked up in a table is no longer found, while a trained
+# model does not notice (the reference, seeds 0..2: within 0.5 point of its clean accuracy).
+NOISE = 8.0
+# The control: the same model trained on shuffled labels must stay near chance (the test
+# set is 52.6% class 1). The reference, seeds 0..2, CONTROL_EPOCHS epochs: 51.2 to 55.3%.
+CONTROL_EPOCHS = 2
+CONTROL_CEILING = 0.70
+CONTROL_SEED = 5
 
 
 def check(name: str) -> Any:
@@ -694,44 +699,60 @@ def train_step_returns() -> CheckRun:
 
 
 @functools.cache
-def accuracy_data() -> Any:
-    """The 1000 training and test pairs of the accuracy check, drawn by the kit's loader (seed 0),
-    the test images with ``TEST_NOISE``."""
+def accuracy_data(seed: int = 0) -> Any:
+    """The 1000 training and test pairs of the accuracy check, drawn by the kit's loader, every image
+    with ``NOISE`` (so that no image is one of the public MNIST files, bit for bit)."""
     from reference.pairs.data import generate_pair_sets
 
-    data = generate_pair_sets(1000, seed=0)
-    noise = TEST_NOISE * torch.randn(data.test_input.shape, generator=torch.Generator().manual_seed(1))
-    return data._replace(test_input=(data.test_input + noise).clamp(0, 255))
+    data = generate_pair_sets(1000, seed=seed)
+    generator = torch.Generator().manual_seed(seed + 1)
+
+    def noisy(images: torch.Tensor) -> torch.Tensor:
+        return (images + NOISE * torch.randn(images.shape, generator=generator)).clamp(0, 255)
+
+    return data._replace(train_input=noisy(data.train_input), test_input=noisy(data.test_input))
 
 
-@check("pair_accuracy.shared_digits")
-def pair_accuracy() -> CheckRun:
-    """shared_digits trained by the student's train reaches the threshold; the judge keeps the test labels."""
-    data = accuracy_data()
-    monitor = [data.train_input[:MONITOR_PAIRS], data.train_target[:MONITOR_PAIRS], data.train_classes[:MONITOR_PAIRS]]
+def trained_accuracy(data: Any, shuffled: bool, seed: int = 0) -> CheckRun:
+    """Train ``ACCURACY_MODEL`` with the student's ``train`` (on shuffled labels for the control) and
+    return its test accuracy, computed here from its predictions."""
+    target, classes = data.train_target, data.train_classes
+    if shuffled:
+        order = torch.randperm(len(target), generator=torch.Generator().manual_seed(CONTROL_SEED))
+        target, classes = target[order], classes[order]
+    monitor = [data.train_input[:MONITOR_PAIRS], target[:MONITOR_PAIRS], classes[:MONITOR_PAIRS]]
     result = yield Probe(
         "pairs.train_and_predict",
         {
             "name": ACCURACY_MODEL,
-            "seed": 0,
-            "train": [data.train_input, data.train_target, data.train_classes],
+            "seed": seed,
+            "train": [data.train_input, target, classes],
             "monitor": monitor,
             "test_input": data.test_input,
-            "epochs": ACCURACY_EPOCHS,
+            "epochs": CONTROL_EPOCHS if shuffled else ACCURACY_EPOCHS,
         },
     )
     predictions = result["predictions"]
-    checked = (
-        f"test accuracy of {ACCURACY_MODEL} after train(model, data, epochs={ACCURACY_EPOCHS}, seed=0) on 1000 pairs"
-    )
     expect(
         isinstance(predictions, torch.Tensor) and predictions.shape == (1000,),
-        checked,
+        f"the predictions of {ACCURACY_MODEL} for 1000 test pairs",
         "1000 predictions",
         describe(predictions),
         "the model's comparison has one row per pair",
     )
-    value = (predictions == data.test_target).double().mean().item()
+    return (predictions == data.test_target).double().mean().item()
+
+
+@check("pair_accuracy.shared_digits")
+def pair_accuracy() -> CheckRun:
+    """shared_digits trained by the student's train reaches the threshold, and the same model trained on
+    shuffled labels does not: the accuracy comes from what train learnt. The judge keeps the test labels."""
+    data = accuracy_data()
+    value = yield from trained_accuracy(data, shuffled=False)
+    checked = (
+        f"test accuracy of {ACCURACY_MODEL} after train(model, data, epochs={ACCURACY_EPOCHS}, seed=0) on 1000 "
+        f"pairs (images with a little noise)"
+    )
     expect(
         value >= ACCURACY_THRESHOLD,
         checked,
@@ -739,4 +760,14 @@ def pair_accuracy() -> CheckRun:
         f"{value:.1%}",
         "this check trains your own models.py with your own training.py: if their checks pass, look at the "
         "comparison logits' order (index 1 means first <= second) and the learning rate",
+    )
+    control = yield from trained_accuracy(data, shuffled=True)
+    expect(
+        control <= CONTROL_CEILING,
+        f"test accuracy of {ACCURACY_MODEL} trained for {CONTROL_EPOCHS} epochs on the same pairs with their "
+        f"labels shuffled",
+        f"<= {CONTROL_CEILING:.0%} (near chance: nothing true can be learnt from shuffled labels)",
+        f"{control:.1%}",
+        "the predictions must come from what train learns from the labels it is given, not from weights or "
+        "answers that the model brings with it",
     )

@@ -13,19 +13,20 @@ on stdin and responses leave on the original stdout, both as ``codec`` frames.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
 import selectors
 import signal
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 BOOT = "import sys; sys.path[:0] = [sys.argv[1]]; from worker.zygote import main; main(sys.argv[2])"
 PR_SET_DUMPABLE = 4  # from <linux/prctl.h>
+NO_BYTECODE = "/dev/null/bytecode"  # below a file, so it never exists and can never be made
 OUTPUT_TAIL = 2000  # characters of a child's printed output sent back
 CALIBRATION_ROUNDS = 3
 CALIBRATION_STEPS = 3000  # about 20 ms on an idle 2-core machine of 2026
@@ -74,6 +75,8 @@ def main(config_text: str) -> None:
             selector.unregister(child["fd"])
             os.close(child["fd"])
             del children[child["fd"]]
+            with contextlib.suppress(ProcessLookupError):  # it has said all it will: never wait on it
+                os.kill(child["pid"], signal.SIGKILL)
             write_all(channel, codec.encode(finish(child, config)))
 
 
@@ -131,7 +134,7 @@ def run_child(request: dict, config: dict, probes: dict, result_fd: int, output:
     from .channel import write_all
     from .errors import describe
 
-    sys.pycache_prefix = tempfile.mkdtemp(dir=config["tmp"])  # bytecode of this child only: none to plant
+    sys.pycache_prefix = NO_BYTECODE  # compile every file from its source: no bytecode to plant or read
     descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(descriptor, 1)
     os.dup2(descriptor, 2)

@@ -825,10 +825,6 @@ for _path in (
         "bytecode prefix of the worker, its own child's included",
         ["training"],
         edits=[NO_WEIGHT_GRADIENTS, append(TRAINING, PLANT_FOR_LATER)],
-        xfail="worker/zygote.py run_child() gives each child a fresh sys.pycache_prefix, but makes it in "
-        "the worker's writable tmp ($HOME): a file the child imports first (training.py, scan-clean) finds "
-        "it with Path(HOME).glob('tmp*') and writes there an unchecked hash-based .pyc of a file the same "
-        "child imports later (linear.py), whose bytecode then runs instead of the scanned source",
     ),
     # 10. The kit's reference solution.
     attack(

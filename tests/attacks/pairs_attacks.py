@@ -721,11 +721,6 @@ except ImportError:
         edits=[NO_TRAINING],
         build=nearest_images,
         touches=[MODELS],
-        xfail="judge/checks_pairs.py pair_accuracy() scores the predictions of the student's own forward "
-        "on public MNIST test images: their noise (TEST_NOISE) hides them from a table of exact images, "
-        "not from a nearest-neighbour search over the test set, so a forward that ignores its parameters "
-        "gets the points without learning (train does nothing); nothing checks that the predictions come "
-        "from trained parameters",
     ),
     # Resources.
     attack(
