@@ -297,6 +297,8 @@ def select_tasks(expression: str | None) -> tuple[str, ...]:
 STUB_TASKS = {
     ("pairs/models.py", "comparison_from_digits"): "comparison",
     ("pairs/models.py", "PairModel.loss"): "auxiliary",
+    ("pairs/models.py", "PairModel.run_stages"): "auxiliary",
+    ("pairs/models.py", "PerImage.forward"): "weight_sharing",
     ("framework/linear.py", "Linear.state_dict"): "io",
     ("framework/sequential.py", "Sequential.state_dict"): "io",
 }

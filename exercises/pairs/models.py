@@ -230,7 +230,7 @@ class PerImage(nn.Module):
         # batch norm sees both images, reshaped back to pairs (unflatten). Otherwise image k, x[:, k], goes
         # through self.branches[k].
         # YOUR CODE HERE
-        raise NotImplementedError("task models: write PerImage.forward")
+        raise NotImplementedError("task weight_sharing: write PerImage.forward")
 
     def extra_repr(self) -> str:
         return f"shared={self.shared}"
@@ -380,7 +380,7 @@ class PairModel(nn.Module):
         # Return the last stage's output. When self.auxiliary has a classifier under a stage's name, append
         # classifier(output.flatten(1)): (N, 2) logits; flatten(1) puts a branch stage's two images side by side.
         # YOUR CODE HERE
-        raise NotImplementedError("task models: write PairModel.run_stages")
+        raise NotImplementedError("task auxiliary: write PairModel.run_stages")
 
     def heads(self, features: torch.Tensor, auxiliary: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Return the comparison logits (N, 2) and the digit logits (N, 2, 10) or ``None``.
