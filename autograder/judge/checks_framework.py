@@ -697,8 +697,6 @@ def sgd_trajectory(inputs: dict, rule: str = "pytorch") -> list[torch.Tensor]:
         g = grad.double()
         if rule == "dampened":
             v = mu * v + (1 - mu) * g
-        elif rule == "wrong_sign":
-            v = mu * v - g
         elif rule == "no_memory":
             v = g
         else:
@@ -710,9 +708,9 @@ def sgd_trajectory(inputs: dict, rule: str = "pytorch") -> list[torch.Tensor]:
 
 
 SGD_MISTAKES = {
-    "ascent": "the gradient added instead of subtracted (p + lr g climbs the loss)",
+    "ascent": "an update that climbs the loss: the gradient added instead of subtracted (p + lr g), or the "
+    "momentum buffer updated with the wrong sign (v = mu v - g), which is the same",
     "dampened": "momentum with dampening, v = mu v + (1 - mu) g: PyTorch's convention is v = mu v + g",
-    "wrong_sign": "the momentum buffer updated with the wrong sign (v = mu v - g)",
     "no_memory": "a velocity that forgets the previous steps (v = g at every step): keep one v per parameter",
     "nesterov": "Nesterov's update: PyTorch's default momentum is v = mu v + g, p = p - lr v",
 }

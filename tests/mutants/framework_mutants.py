@@ -1,6 +1,6 @@
 """Realistic mistakes in project 2 (the framework): edits of the reference that must lose points."""
 
-from mutant import edit
+from mutant import DISK, SAVE, edit
 
 FRAMEWORK = (
     edit(
@@ -9,6 +9,8 @@ FRAMEWORK = (
         "return grad_output @ self.weight",
         "return -grad_output @ self.weight",
         ("linear",),
+        named="input gradient with the wrong sign",
+        also=DISK,
     ),
     edit(
         "linear: bias gradient forgotten",
@@ -16,6 +18,7 @@ FRAMEWORK = (
         "            self.bias_grad += grad_output.sum(dim=0)",
         "            pass",
         ("linear",),
+        also=DISK,
     ),
     edit(
         "linear: gradients overwritten instead of accumulated",
@@ -23,6 +26,8 @@ FRAMEWORK = (
         "self.weight_grad += grad_output.T @ x",
         "self.weight_grad.copy_(grad_output.T @ x)",
         ("linear",),
+        named="gradients overwritten instead of accumulated",
+        also=DISK,
     ),
     edit(
         "linear: bias gradient averaged over the batch",
@@ -30,6 +35,8 @@ FRAMEWORK = (
         "grad_output.sum(dim=0)",
         "grad_output.mean(dim=0)",
         ("linear",),
+        named="averaged over the batch",
+        also=DISK,
     ),
     edit(
         "linear: weight gradient transposed the wrong way",
@@ -37,6 +44,7 @@ FRAMEWORK = (
         "self.weight_grad += grad_output.T @ x",
         "self.weight_grad += (x.T @ grad_output).T.flip(0)",
         ("linear",),
+        also=DISK,
     ),
     edit(
         "relu: derivative not multiplied by the incoming gradient",
@@ -44,6 +52,8 @@ FRAMEWORK = (
         "        derivative = positive.to(grad_output.dtype)\n        return grad_output * derivative",
         "        return positive.to(grad_output.dtype)",
         ("activations",),
+        named="not multiplied by the incoming gradient",
+        also=DISK,
     ),
     edit(
         "relu: negative part kept",
@@ -51,6 +61,8 @@ FRAMEWORK = (
         "return s.clamp(min=0)",
         "return s.abs()",
         ("activations",),
+        named="|s| instead of max(0, s)",
+        also=DISK,
     ),
     edit(
         "sigmoid: backward computed from the input instead of the output",
@@ -60,6 +72,7 @@ FRAMEWORK = (
         "        e = torch.exp(-s.abs())\n        y = torch.where(s >= 0, 1 / (1 + e), e / (1 + e))\n"
         "        self.save_for_backward(s)",
         ("activations",),
+        named="computed from the input",
     ),
     edit(
         "sigmoid: overflows for large inputs",
@@ -67,6 +80,7 @@ FRAMEWORK = (
         "        e = torch.exp(-s.abs())\n        y = torch.where(s >= 0, 1 / (1 + e), e / (1 + e))\n",
         "        y = torch.exp(s) / (1 + torch.exp(s))\n",
         ("activations",),
+        named="exp(s) overflows",
     ),
     edit(
         "tanh: derivative 1 - y instead of 1 - y^2",
@@ -74,6 +88,7 @@ FRAMEWORK = (
         "derivative = 1 - y * y",
         "derivative = 1 - y",
         ("activations",),
+        named="1 - tanh(s) instead of 1 - tanh(s)^2",
     ),
     edit(
         "sequential: backward in forward order",
@@ -81,6 +96,7 @@ FRAMEWORK = (
         "for module in reversed(self.modules):",
         "for module in self.modules:",
         ("sequential",),
+        also=DISK,
     ),
     edit(
         "sequential: param() of the first module only",
@@ -88,6 +104,7 @@ FRAMEWORK = (
         "        for module in self.modules:\n            pairs += module.param()",
         "        pairs += self.modules[0].param()",
         ("sequential",),
+        also=(*DISK, *SAVE),
     ),
     edit(
         "mse: without the factor 2",
@@ -95,6 +112,7 @@ FRAMEWORK = (
         "return difference * (2 / count)",
         "return difference / count",
         ("loss",),
+        named="without the factor 2",
     ),
     edit(
         "mse: without the 1/M",
@@ -102,6 +120,8 @@ FRAMEWORK = (
         "return difference * (2 / count)",
         "return 2 * difference",
         ("loss",),
+        named="without the 1/M",
+        also=DISK,
     ),
     edit(
         "mse: mean over the batch only",
@@ -109,6 +129,7 @@ FRAMEWORK = (
         "return difference.pow(2).mean()",
         "return difference.pow(2).sum(dim=1).mean()",
         ("loss",),
+        named="mean over the batch of the sum over the outputs",
     ),
     edit(
         "sgd: adds the gradient",
@@ -116,6 +137,8 @@ FRAMEWORK = (
         "parameter.add_(velocity, alpha=-self.lr)",
         "parameter.add_(velocity, alpha=self.lr)",
         ("sgd",),
+        named="added instead of subtracted",
+        also=DISK,
     ),
     edit(
         "sgd: momentum buffer never updated",
@@ -123,6 +146,8 @@ FRAMEWORK = (
         "            velocity *= self.momentum\n            velocity += grad\n",
         "            velocity = velocity * self.momentum + grad\n",
         ("sgd",),
+        named="forgets the previous steps",
+        also=DISK,
     ),
     edit(
         "sgd: parameter rebound instead of updated in place",
@@ -130,6 +155,8 @@ FRAMEWORK = (
         "parameter.add_(velocity, alpha=-self.lr)",
         "parameter = parameter - self.lr * velocity",
         ("sgd",),
+        named="parameter unchanged",
+        also=DISK,
     ),
     edit(
         "accuracy: averages per-batch accuracies",
@@ -138,6 +165,7 @@ FRAMEWORK = (
         "        correct += (predicted == labels[first : first + batch_size]).float().mean().item()\n"
         "    return correct * len(inputs) / len(range(0, len(inputs), batch_size))\n",
         ("training",),
+        named="average of per-batch accuracies",
     ),
     edit(
         "train: never zeroes the gradients",
@@ -145,6 +173,7 @@ FRAMEWORK = (
         "            optimizer.step()\n            optimizer.zero_grad()",
         "            optimizer.step()",
         ("training",),
+        named="never zeroed",
     ),
     edit(
         "train: accumulated gradients of an epoch's last batches never applied",
@@ -152,6 +181,7 @@ FRAMEWORK = (
         "if number % accumulate == 0 or number == len(batches):",
         "if number % accumulate == 0:",
         ("training",),
+        named="last, incomplete accumulation",
     ),
     edit(
         "train: ignores gradient accumulation",
@@ -159,6 +189,7 @@ FRAMEWORK = (
         "if number % accumulate == 0 or number == len(batches):",
         "if True:",
         ("training",),
+        named="accumulation ignored",
     ),
     edit(
         "save: forgets the bias",
@@ -173,6 +204,7 @@ FRAMEWORK = (
         "contents = torch.load(path, weights_only=True)",
         "contents = torch.load(path, weights_only=False)",
         ("io",),
+        named="weights_only=True",
     ),
     edit(
         "save: tensors rounded to float32",
@@ -180,5 +212,48 @@ FRAMEWORK = (
         'state = {"weight": self.weight}',
         'state = {"weight": self.weight.float()}',
         ("io",),
+    ),
+    edit(
+        "mse: gradient divided by N instead of N x D",
+        "framework/loss.py",
+        "        count = difference.numel()\n",
+        "        count = len(difference)\n",
+        ("loss",),
+        named="divided by N instead of N x D",
+    ),
+    edit(
+        "sgd: momentum buffer updated with the wrong sign",
+        "framework/optim.py",
+        "            velocity += grad\n",
+        "            velocity -= grad\n",
+        ("sgd",),
+        named="momentum buffer updated with the wrong sign",
+        also=DISK,
+    ),
+    edit(
+        "sgd: gradients copied when the optimiser is built",
+        "framework/optim.py",
+        "self.parameters = list({id(parameter): (parameter, grad) for parameter, grad in parameters}.values())",
+        "self.parameters = list({id(parameter): (parameter, grad.clone()) for parameter, grad in parameters}.values())",
+        ("sgd",),
+        named="copied when SGD was built",
+        also=DISK,
+    ),
+    edit(
+        "linear: weight gradient rebound instead of updated in place",
+        "framework/linear.py",
+        "        self.weight_grad += grad_output.T @ x\n",
+        "        self.weight_grad = self.weight_grad + grad_output.T @ x\n",
+        ("linear",),
+        named="bound weight_grad to a new tensor",
+        also=DISK,
+    ),
+    edit(
+        "tanh: derivative computed from the input instead of the output",
+        "framework/activations.py",
+        "        y = torch.tanh(s)\n        self.save_for_backward(y)\n",
+        "        y = torch.tanh(s)\n        self.save_for_backward(s)\n",
+        ("activations",),
+        named="computed from the input, 1 - s^2",
     ),
 )

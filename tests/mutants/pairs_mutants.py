@@ -9,6 +9,7 @@ PAIRS = (
         "        copies = 1 if shared else 2\n",
         "        copies = 2\n",
         ("weight_sharing",),
+        named="SAME branch",
     ),
     edit(
         "baseline: one branch reused for both images",
@@ -16,6 +17,7 @@ PAIRS = (
         "return torch.stack([branch(x[:, k]) for k, branch in enumerate(self.branches)], 1)",
         "return torch.stack([self.branches[0](x[:, k]) for k in range(2)], 1)",
         ("weight_sharing",),
+        named="two branches",
     ),
     edit(
         "loss: auxiliary losses not added to the total",
@@ -23,6 +25,7 @@ PAIRS = (
         "            loss = loss + self.aux_weight * F.cross_entropy(logits, target)",
         "            aux_loss = self.aux_weight * F.cross_entropy(logits, target)  # noqa: F841",
         ("auxiliary",),
+        named="auxiliary losses left out",
     ),
     edit(
         "loss: digit loss of the first image only",
@@ -30,6 +33,7 @@ PAIRS = (
         "F.cross_entropy(output.digits.flatten(0, 1), classes.flatten())",
         "F.cross_entropy(output.digits[:, 0], classes[:, 0])",
         ("auxiliary",),
+        named="digit loss of the first image only",
     ),
     edit(
         "loss: digit classes compared in the wrong layout",
@@ -37,13 +41,16 @@ PAIRS = (
         "F.cross_entropy(output.digits.flatten(0, 1), classes.flatten())",
         "F.cross_entropy(output.digits.flatten(0, 1), classes.T.flatten())",
         ("auxiliary",),
+        named="wrong layout (classes.T)",
     ),
     edit(
         "shared_digits: comparison logits in the wrong order",
         "pairs/models.py",
         "return torch.stack([log_gt, log_le], 1)",
         "return torch.stack([log_le, log_gt], 1)",
-        ("pair_accuracy",),
+        ("comparison",),
+        named="wrong order",
+        also=("pair_accuracy",),
     ),
     edit(
         "train_step: never zeroes the gradients",
@@ -51,6 +58,7 @@ PAIRS = (
         "    optimizer.zero_grad()\n    loss = model.loss(",
         "    loss = model.loss(",
         ("pair_training",),
+        named="added up over the steps",
     ),
     edit(
         "train_step: trains the comparison only, not the model's loss",
@@ -58,6 +66,7 @@ PAIRS = (
         "    loss = model.loss(model(input), target, classes)",
         "    loss = torch.nn.functional.cross_entropy(model(input).comparison, target)",
         ("pair_training",),
+        named="comparison loss alone",
     ),
     edit(
         "draw_pairs: equal digits dropped after keeping n pairs",
@@ -65,6 +74,7 @@ PAIRS = (
         "    if distinct:\n        pairs = pairs[labels[pairs[:, 0]] != labels[pairs[:, 1]]]\n    pairs = pairs[:n]",
         "    pairs = pairs[:n]\n    if distinct:\n        pairs = pairs[labels[pairs[:, 0]] != labels[pairs[:, 1]]]",
         ("pair_data",),
+        named="after keeping n",
     ),
     edit(
         "draw_pairs: images drawn with replacement",
@@ -72,13 +82,15 @@ PAIRS = (
         "    pairs = order[: len(order) // 2 * 2].view(-1, 2)",
         "    pairs = torch.randint(len(order), (len(order) // 2, 2), generator=generator)",
         ("pair_data",),
+        named="drawing with replacement",
     ),
     edit(
         "train_step: never steps",
         "pairs/training.py",
         "    loss.backward()\n    optimizer.step()",
         "    loss.backward()",
-        ("pair_training", "pair_accuracy"),
+        ("pair_training",),
+        also=("pair_accuracy",),
     ),
     edit(
         "deep_aux: auxiliary classifiers dropped from the output",
@@ -93,5 +105,23 @@ PAIRS = (
         "        return torch.stack([branch(x[:, k]) for k, branch in enumerate(self.branches)], 1)\n",
         "        return torch.cat([branch(x[:, k]) for k, branch in enumerate(self.branches)], 1).unsqueeze(1)\n",
         ("models",),
+        also=("weight_sharing",),
+    ),
+    edit(
+        "draw_pairs: targets compared with < instead of <=",
+        "pairs/data.py",
+        "    target = (classes[:, 0] <= classes[:, 1]).long()",
+        "    target = (classes[:, 0] < classes[:, 1]).long()",
+        ("pair_data",),
+        named="compared with < instead of <=",
+    ),
+    edit(
+        "comparison_from_digits: P(a < b) instead of P(a <= b)",
+        "pairs/models.py",
+        "less_or_equal = torch.ones(10, 10, dtype=torch.bool, device=digits.device).triu()",
+        "less_or_equal = torch.ones(10, 10, dtype=torch.bool, device=digits.device).triu(1)",
+        ("comparison",),
+        named="P(a < b) instead of P(a <= b)",
+        also=("pair_accuracy",),
     ),
 )
