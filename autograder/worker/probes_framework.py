@@ -322,25 +322,37 @@ def load_crafted(namespace: Any, container: str) -> dict:
     return result | {"code_ran": marker.exists()}
 
 
-@probe
-def float64(namespace: Any, input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> dict:
-    """Linear(3, 4, dtype=torch.float64), the activations and MSELoss on float64 data."""
-    layer = namespace.Linear(3, 4, dtype=torch.float64)
-    set_parameters(layer, [weight, bias], "Linear(3, 4, dtype=torch.float64)")
-    output = layer(input.clone())
-    result: dict[str, Any] = {
-        "linear": describe_value(output),
-        "linear_grad": describe_value(layer.backward(torch.ones_like(output))),
+def dtype_run(
+    namespace: Any, dtype: torch.dtype, input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor
+) -> dict[str, Any]:
+    """Linear(3, 4, dtype), the activations and MSELoss on ``input`` in ``dtype``: outputs and gradients."""
+    x = input.to(dtype)
+    layer = namespace.Linear(3, 4, dtype=dtype) if dtype == torch.float64 else namespace.Linear(3, 4)
+    set_parameters(layer, [weight.to(dtype), bias.to(dtype)], f"Linear(3, 4, dtype={dtype})")
+    output = layer(x.clone())
+    result = {
+        "Linear: forward": describe_value(output),
+        "Linear: backward": describe_value(layer.backward(torch.ones_like(output))),
     }
     for name in ("ReLU", "Tanh", "Sigmoid"):
         activation = getattr(namespace, name)()
-        value = activation(input.clone())
-        result[name] = [describe_value(value), describe_value(activation.backward(torch.ones_like(input)))]
+        result[f"{name}: forward"] = describe_value(activation(x.clone()))
+        result[f"{name}: backward"] = describe_value(activation.backward(torch.ones_like(x)))
     criterion = namespace.MSELoss()
-    result["MSELoss"] = [
-        describe_value(criterion(input.clone(), torch.zeros_like(input))),
-        describe_value(criterion.backward()),
-    ]
+    result["MSELoss: forward"] = describe_value(criterion(x.clone(), torch.zeros_like(x)))
+    result["MSELoss: backward"] = describe_value(criterion.backward())
+    return result
+
+
+@probe
+def float64(namespace: Any, input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> dict:
+    """The modules in float64, and in float32 beside (None where the float32 run raises: that is
+    the other checks' business, not float64's)."""
+    result = {"float64": dtype_run(namespace, torch.float64, input, weight, bias)}
+    try:
+        result["float32"] = dtype_run(namespace, torch.float32, input, weight, bias)
+    except Exception:
+        result["float32"] = None
     return result
 
 

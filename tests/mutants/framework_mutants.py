@@ -220,6 +220,7 @@ FRAMEWORK = (
         "        count = len(difference)\n",
         ("loss",),
         named="divided by N instead of N x D",
+        also=DISK,
     ),
     edit(
         "sgd: momentum buffer updated with the wrong sign",

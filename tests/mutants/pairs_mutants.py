@@ -42,6 +42,7 @@ PAIRS = (
         "F.cross_entropy(output.digits.flatten(0, 1), classes.T.flatten())",
         ("auxiliary",),
         named="wrong layout (classes.T)",
+        also=("pair_accuracy",),
     ),
     edit(
         "shared_digits: comparison logits in the wrong order",
@@ -105,7 +106,7 @@ PAIRS = (
         "        return torch.stack([branch(x[:, k]) for k, branch in enumerate(self.branches)], 1)\n",
         "        return torch.cat([branch(x[:, k]) for k, branch in enumerate(self.branches)], 1).unsqueeze(1)\n",
         ("models",),
-        also=("weight_sharing",),
+        also=("weight_sharing", "auxiliary"),
     ),
     edit(
         "draw_pairs: targets compared with < instead of <=",
