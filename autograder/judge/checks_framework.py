@@ -939,16 +939,15 @@ def training_epoch() -> CheckRun:
             )
 
 
-# Measured with exactly this procedure on the reference, over seeds 0..99 of the data and
-# the initialisation (see the closing note of the trusted-grading work): the disk threshold
-# leaves a wide margin below the worst seed.
+# The threshold and the control's ceiling, measured with exactly these procedures on the
+# reference over seeds 0..99 of the data, initialisation and shuffling (python
+# benchmarks/thresholds.py): trained, mean 95.5%, std 2.0, min 89.2%; on shuffled
+# targets, mean 49.9%, std 4.4, max 65.4%. The check itself uses seed 0.
 DISK_EPOCHS = 60
 DISK_THRESHOLD = 0.80
 DISK_SETTINGS = {"epochs": DISK_EPOCHS, "batch_size": 50, "lr": 0.05, "momentum": 0.9, "seed": 0}
-# The control: the same network trained on shuffled targets must stay near chance (the reference,
-# seeds 0..4, 20 epochs: 43 to 59%).
-CONTROL_EPOCHS = 20
-CONTROL_CEILING = 0.70
+CONTROL_EPOCHS = 20  # the control: the same network, trained on shuffled targets
+CONTROL_CEILING = 0.75  # a model that knows the disk without learning it gets about 100%
 CONTROL_SEED = 5
 DISK_RADIUS_SQUARED = 1 / (2 * math.pi)
 

@@ -25,9 +25,10 @@ DIGITS = ("deep_digits", "shared_digits")
 AUXILIARY = ("aux", "deep_aux")
 ACCURACY_MODEL = "shared_digits"
 # shared_digits trained by the student's train for ACCURACY_EPOCHS epochs on 1000 pairs must
-# reach ACCURACY_THRESHOLD. Measured with exactly this procedure on the reference over seeds
-# 0..19 (see the closing note of the trusted-grading work): the threshold leaves a wide margin
-# below the worst seed for solutions that learn more slowly.
+# reach ACCURACY_THRESHOLD, and trained on shuffled labels for CONTROL_EPOCHS stay under
+# CONTROL_CEILING (the test set is 52.6% class 1). Measured with exactly these procedures on
+# the reference over seeds 0..19 (python benchmarks/thresholds.py): trained, mean 96.4%, std
+# 0.8, min 94.6%; on shuffled labels, mean 55.4%, std 2.4, max 60.4%. The check uses seed 0.
 ACCURACY_EPOCHS = 5
 ACCURACY_THRESHOLD = 0.85
 MONITOR_PAIRS = 100  # the "test" set train() monitors: training pairs, so no test label enters the worker
@@ -35,10 +36,8 @@ MONITOR_PAIRS = 100  # the "test" set train() monitors: training pairs, so no te
 # 0..255): a public MNIST image looked up in a table is no longer found, while a trained
 # model does not notice (the reference, seeds 0..2: within 0.5 point of its clean accuracy).
 NOISE = 8.0
-# The control: the same model trained on shuffled labels must stay near chance (the test
-# set is 52.6% class 1). The reference, seeds 0..2, CONTROL_EPOCHS epochs: 51.2 to 55.3%.
 CONTROL_EPOCHS = 2
-CONTROL_CEILING = 0.70
+CONTROL_CEILING = 0.75  # a model that brings its answers with it gets about 100%
 CONTROL_SEED = 5
 
 
