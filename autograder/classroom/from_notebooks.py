@@ -21,10 +21,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import notebooks
 from ..judge.submission import PROJECTS
 
-EXERCISES = notebooks.ROOT / "exercises"
+EXERCISES = Path(__file__).resolve().parents[2] / "exercises"
 MAX_NOTEBOOK_BYTES = 16 * 2**20
 
 
@@ -56,6 +55,8 @@ def project_maps() -> dict[str, tuple[ModuleMap, ...]]:
     Raises:
         NotebookError: the scaffold's chunks differ from the reference's (exercises/ is stale).
     """
+    from .. import notebooks  # here, not above: it imports nbformat, which only notebook hand-ins need
+
     maps = {}
     for project in PROJECTS:
         outline = notebooks.OUTLINES / f"{project}.md"
