@@ -196,8 +196,9 @@ def test_exercises_with_the_solutions_restored_get_every_point(tmp_path):
     for path in exercises.EXERCISES.rglob("*.py"):
         target = solution / path.relative_to(exercises.EXERCISES)
         target.parent.mkdir(parents=True, exist_ok=True)
-        reference = exercises.REFERENCE / path.relative_to(exercises.EXERCISES)
-        target.write_text(restore_solutions(path.read_text(), reference.read_text()))
-        assert target.read_text() == reference.read_text(), path
+        reference = (exercises.REFERENCE / path.relative_to(exercises.EXERCISES)).read_text()
+        target.write_text(restore_solutions(path.read_text(), reference))
+        if path.name != "__init__.py":  # the package docstring describes the exercises
+            assert target.read_text() == reference.replace(*exercises.COMMAND_NAMES), path
     result = grade(solution)
     assert result.score == result.max_score == 100, result.feedback()
