@@ -192,6 +192,15 @@ class TrustedPairSets(NamedTuple):
 
 
 def trusted_pair_model(seed: int) -> TrustedPairModel:
-    """The trusted pair model, initialised from ``seed`` (the same weights in judge and worker)."""
-    torch.manual_seed(seed)
-    return TrustedPairModel()
+    """The trusted pair model, initialised from ``seed`` (the same weights in judge and worker).
+
+    The weights come from a generator of their own, never torch's global one: the judge
+    grades several students at once in threads, which would otherwise draw from it in turn.
+    """
+    model, generator = TrustedPairModel(), torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for layer in (model.digit_head, model.comparison_head, model.auxiliary_head):
+            bound = layer.in_features**-0.5  # PyTorch's default scale for a Linear layer
+            layer.weight.uniform_(-bound, bound, generator=generator)
+            layer.bias.uniform_(-bound, bound, generator=generator)
+    return model
