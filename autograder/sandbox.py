@@ -80,12 +80,15 @@ class Isolation:
 @dataclass(frozen=True)
 class WorkerSpec:
     """Everything needed to start a worker for one submission: its copy, the MNIST folder
-    its probes may read (None: no dataset at all), the limits and torch's thread count."""
+    its probes may read (None: no dataset at all), the limits, torch's thread count, and
+    whether the zygote loads ``torch.optim`` before its first child (worth it when the
+    submission's code trains with torch's optimisers)."""
 
     submission: Path
     data_dir: Path | None = None
     limits: Limits = field(default_factory=Limits)
     threads: int = 1
+    optimizers: bool = False
 
 
 @functools.cache
@@ -147,7 +150,16 @@ def worker_config(submission: str, tmp: str, spec: WorkerSpec) -> str:
     """The zygote's JSON configuration."""
     limits = spec.limits.__dict__ | ({} if isolation().full else {"processes": 0})
     paths = [str(path) for path in python_paths()]
-    return json.dumps({"path": paths, "submission": submission, "tmp": tmp, "limits": limits, "threads": spec.threads})
+    return json.dumps(
+        {
+            "path": paths,
+            "submission": submission,
+            "tmp": tmp,
+            "limits": limits,
+            "threads": spec.threads,
+            "optimizers": spec.optimizers,
+        }
+    )
 
 
 def environment(home: str, data_dir: str | None) -> dict[str, str]:

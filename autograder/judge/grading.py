@@ -26,6 +26,7 @@ from .scan import ProjectScan, scan_project
 from .submission import Submission, copy_sources
 
 IMPLEMENTATIONS = {**checks_framework.CHECKS, **checks_pairs.CHECKS}
+TRAINING_TASKS = ("pair_training", "pair_accuracy")  # the submission's code trains with torch.optim
 MAX_FINDINGS_SHOWN = 5
 
 
@@ -163,12 +164,13 @@ class Grading:
         return jobs
 
 
-def worker_specs(submission_copy: Path, threads: int = 1) -> dict[str, sandbox.WorkerSpec]:
-    """The two workers of a grading: one without any dataset, one that sees the MNIST files."""
+def worker_specs(submission_copy: Path, threads: int = 1, optimizers: bool = False) -> dict[str, sandbox.WorkerSpec]:
+    """The two workers of a grading: one without any dataset (which loads torch.optim ahead
+    with ``optimizers``), one that sees the MNIST files."""
     from reference.pairs.mnist import resolve_data_dir
 
     return {
-        "main": sandbox.WorkerSpec(submission_copy, threads=threads),
+        "main": sandbox.WorkerSpec(submission_copy, threads=threads, optimizers=optimizers),
         "data": sandbox.WorkerSpec(submission_copy, data_dir=resolve_data_dir(), threads=threads),
     }
 
@@ -203,7 +205,8 @@ def grade(
         isolation = sandbox.isolation()
         if graded:
             profiles = ["main"] + (["data"] if any(name.startswith("pair_data.") for name in graded) else [])
-            with Runner(worker_specs(copy), jobs or default_jobs(), progress) as runner:
+            optimizers = any(manifest.CHECKS_BY_NAME[name].task in TRAINING_TASKS for name in graded)
+            with Runner(worker_specs(copy, optimizers=optimizers), jobs or default_jobs(), progress) as runner:
                 runner.start(profiles)
                 grading.import_all(runner, graded, time_scale)
                 grading.outcomes.update(runner.run(grading.jobs(graded, time_scale)))

@@ -48,7 +48,7 @@ def main(config_text: str) -> None:
     torch.set_num_threads(config.get("threads", 1))
     torch.set_num_interop_threads(1)
     probes = {**probes_framework.PROBES, **probes_pairs.PROBES}
-    warm_up(torch)
+    warm_up(torch, config.get("optimizers", False))
     loader.block_kit_imports()
     hello = {"hello": {"calibration": calibrate(torch), "python": sys.version.split()[0], "torch": torch.__version__}}
     write_all(channel, codec.encode(hello))
@@ -92,11 +92,11 @@ def private_process() -> None:
         pass
 
 
-def warm_up(torch: Any) -> None:
-    """Import, once, what solutions commonly use beside torch, and take one step of each usual
-    optimiser: their modules load lazily, and a child compiles every module it imports from
-    source (no bytecode), which costs 1 to 4 s a child for ``torch.optim`` alone. The
-    environment is left as the judge set it (torch's compiler adds a cache folder to it)."""
+def warm_up(torch: Any, optimizers: bool) -> None:
+    """Import, once, what solutions commonly use beside torch, and with ``optimizers`` take one
+    step of each usual optimiser: these modules load lazily, and a child compiles every module
+    it imports from source (no bytecode), which costs 1 to 4 s a child for ``torch.optim``
+    alone. The environment is left as the judge set it (torch's compiler adds to it)."""
     environment = dict(os.environ)
     import gzip  # noqa: F401  (the MNIST files)
 
@@ -104,10 +104,11 @@ def warm_up(torch: Any) -> None:
     import torch.utils.data
     import tqdm.auto  # noqa: F401
 
-    parameter = torch.nn.Parameter(torch.zeros(1))
-    parameter.grad = torch.zeros(1)
-    for optimizer in (torch.optim.SGD([parameter], lr=0.0, momentum=0.9), torch.optim.Adam([parameter], lr=0.0)):
-        optimizer.step()
+    if optimizers:
+        parameter = torch.nn.Parameter(torch.zeros(1))
+        parameter.grad = torch.zeros(1)
+        for optimizer in (torch.optim.SGD([parameter], lr=0.0, momentum=0.9), torch.optim.Adam([parameter], lr=0.0)):
+            optimizer.step()
     os.environ.clear()
     os.environ.update(environment)
 
