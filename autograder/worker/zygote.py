@@ -14,6 +14,7 @@ on stdin and responses leave on the original stdout, both as ``codec`` frames.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import resource
@@ -28,6 +29,7 @@ BOOT = "import sys; sys.path[:0] = [sys.argv[1]]; from worker.zygote import main
 PR_SET_DUMPABLE = 4  # from <linux/prctl.h>
 NO_BYTECODE = "/dev/null/bytecode"  # below a file, so it never exists and can never be made
 OUTPUT_TAIL = 2000  # characters of a child's printed output sent back
+WARM_MODULES = ("gzip", "torch.nn.functional", "torch.utils.data", "tqdm.auto")  # loaded before any child
 CALIBRATION_ROUNDS = 3
 CALIBRATION_STEPS = 3000  # about 20 ms on an idle 2-core machine of 2026
 
@@ -98,12 +100,9 @@ def warm_up(torch: Any, optimizers: bool) -> None:
     it imports from source (no bytecode), which costs 1 to 4 s a child for ``torch.optim``
     alone. The environment is left as the judge set it (torch's compiler adds to it)."""
     environment = dict(os.environ)
-    import gzip  # noqa: F401  (the MNIST files)
-
-    import torch.nn.functional
-    import torch.utils.data
-    import tqdm.auto  # noqa: F401
-
+    for name in WARM_MODULES:
+        with contextlib.suppress(ImportError):  # absent here: a child that needs it says so itself
+            importlib.import_module(name)
     if optimizers:
         parameter = torch.nn.Parameter(torch.zeros(1))
         parameter.grad = torch.zeros(1)
