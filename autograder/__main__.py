@@ -9,13 +9,17 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm.auto import tqdm
 
-from . import classroom, exercises, manifest, notebooks
-from .judge.grading import default_jobs, grade
-from .judge.runner import Outcome
+from . import classroom, exercises, manifest
+from .judge.prestart import prestart
 from .judge.submission import SubmissionError, locate
+from .sandbox import default_jobs
+
+if TYPE_CHECKING:
+    from .judge.runner import Outcome
 
 COMMANDS = ("grade", "start", "build-exercises", "build-notebooks", *classroom.COMMANDS)
 TASK_LIST = ", ".join(task.name for task in manifest.TASKS)
@@ -29,6 +33,9 @@ def grade_command(args: argparse.Namespace) -> int:
     except (ValueError, SubmissionError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    started = prestart(submission, tasks)  # the worker boots while the judge imports torch and its checks
+    from .judge.grading import grade
+
     checks = manifest.checks_of(tasks)
     bar = tqdm(
         total=len(checks), desc=f"grading {submission.label}", unit="check", leave=False, file=sys.stderr, disable=None
@@ -38,7 +45,7 @@ def grade_command(args: argparse.Namespace) -> int:
         if name in manifest.CHECKS_BY_NAME:
             bar.update(1)
 
-    report = grade(submission, tasks, args.jobs, progress, args.time_scale)
+    report = grade(submission, tasks, args.jobs, progress, args.time_scale, started)
     bar.close()
     if args.verbose:
         for check in report.checks:
@@ -86,6 +93,11 @@ def build_exercises(args: argparse.Namespace) -> int:
 
 def build_notebooks(args: argparse.Namespace) -> int:
     """Write the nbgrader notebooks (course/source/) from reference/, or with ``--check`` only report stale ones."""
+    try:
+        from . import notebooks  # nbformat: the instructor's install, and 2 s to import
+    except ModuleNotFoundError as error:
+        print(f'error: building notebooks needs {error.name}: pip install -e ".[instructor]"', file=sys.stderr)
+        return 2
     try:
         if args.check:
             stale = notebooks.compare()

@@ -86,6 +86,29 @@ def test_the_help_lists_the_tasks():
     assert status == 0 and all(task.name in out.replace("\n", " ") for task in manifest.TASKS)
 
 
+INSTRUCTOR_PACKAGES = ("nbgrader", "nbformat", "markdown_it", "mdit_py_plugins", "jinja2", "latex2mathml", "playwright")
+
+
+def test_a_students_install_grades_without_the_instructors_packages():
+    """The base install has no nbgrader, nbformat or slide tools: grading must not import them,
+    and a command that needs them says which install to make."""
+    block = f"import sys; sys.modules.update(dict.fromkeys({INSTRUCTOR_PACKAGES!r}))"
+    command = (
+        f"{block}; import runpy, sys; sys.argv[0] = 'autograder'; runpy.run_module('autograder', run_name='__main__')"
+    )
+
+    def run(*arguments):
+        process = subprocess.run(
+            [sys.executable, "-c", command, *arguments], cwd=ROOT, capture_output=True, text=True, timeout=600
+        )
+        return process.returncode, process.stdout, process.stderr
+
+    status, out, err = run("--solution", "reference", "-m", "loss")
+    assert status == 0 and "(100%)" in out, out + err
+    status, _, err = run("build-notebooks", "--check")
+    assert status == 2 and 'pip install -e ".[instructor]"' in err, err
+
+
 def test_a_copy_outside_the_kit_graded_from_its_own_folder(tmp_path):
     solution = copy_reference(tmp_path / "student")
     status, out, _ = run_cli("--solution", ".", "-m", "sgd", cwd=solution)
