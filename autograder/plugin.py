@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from . import manifest
-from .judge.grading import default_jobs, grade
+from .judge.grading import grade
 from .judge.report import Report
 from .judge.submission import SubmissionError, locate
+from .sandbox import default_jobs
 
 SOLUTION_HELP = "the solution to grade: 'reference', 'exercises' (default) or a folder laid out like exercises/"
 GRADE_JSON_HELP = "also write Gradescope's results.json to PATH"

@@ -91,6 +91,11 @@ class WorkerSpec:
     optimizers: bool = False
 
 
+def default_jobs() -> int:
+    """Probes run at once: the cores this process may use, at most 2 (checks are small)."""
+    return max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+
+
 @functools.cache
 def bubblewrap() -> tuple[str | None, str]:
     """The path of a bubblewrap that works here, or None with the reason it cannot be used."""

@@ -59,7 +59,7 @@ def grade_class_command(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
-        from ..judge.grading import default_jobs
+        from ..sandbox import default_jobs
 
         record, reused = unit.grade_student(chosen[0], out, tasks, default_jobs(), args.time_scale, args.force)
         print(describe(record, reused, out))

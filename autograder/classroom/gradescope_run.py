@@ -17,8 +17,8 @@ import tempfile
 from pathlib import Path
 
 from .. import manifest
-from ..judge.grading import default_jobs
 from ..judge.submission import SIGNATURES
+from ..sandbox import default_jobs
 from . import intake, unit
 
 

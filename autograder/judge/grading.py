@@ -8,8 +8,6 @@ one file is reported once, and costs only the checks that import that file.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,20 +17,15 @@ import torch
 from .. import manifest, sandbox
 from ..manifest import Check
 from . import checks_framework, checks_pairs
+from .prestart import Prestart, prestart
 from .probe import CheckRun, Probe
 from .report import Report, project_of
 from .runner import Job, Outcome, Runner, failure_message
 from .scan import ProjectScan, scan_project
-from .submission import Submission, copy_sources
+from .submission import Submission
 
 IMPLEMENTATIONS = {**checks_framework.CHECKS, **checks_pairs.CHECKS}
-TRAINING_TASKS = ("pair_training", "pair_accuracy")  # the submission's code trains with torch.optim
 MAX_FINDINGS_SHOWN = 5
-
-
-def default_jobs() -> int:
-    """Probes run at once: the cores this process may use, at most 2 (checks are small)."""
-    return max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 
 
 def import_check(project: str) -> CheckRun:
@@ -142,37 +135,40 @@ class Grading:
         self.failed_imports = failed
 
     def jobs(self, graded: dict[str, list[str]], time_scale: float) -> list[Job]:
-        """The jobs of the checks that can run; the others are recorded as not graded."""
-        jobs = []
-        for name, files in graded.items():
-            check = manifest.CHECKS_BY_NAME[name]
-            project = project_of(check)
-            broken = sorted({f"{project}/{file}" for file in files} & self.failed_imports)
-            if broken:
-                self.not_graded(check, f"not graded: importing {', '.join(broken)} failed (see the note at the top)")
-                continue
-            jobs.append(
-                Job(
-                    name,
-                    IMPLEMENTATIONS[name](),
-                    project,
-                    manifest.files_of(check),
-                    check.limit * time_scale,
-                    run_init=self.run_init(project, files),
-                )
+        """The jobs of the graded checks."""
+        return [
+            Job(
+                name,
+                IMPLEMENTATIONS[name](),
+                project_of(manifest.CHECKS_BY_NAME[name]),
+                manifest.files_of(manifest.CHECKS_BY_NAME[name]),
+                manifest.CHECKS_BY_NAME[name].limit * time_scale,
+                run_init=self.run_init(project_of(manifest.CHECKS_BY_NAME[name]), files),
             )
-        return jobs
+            for name, files in graded.items()
+        ]
+
+    def runnable(self, jobs: list[Job], graded: dict[str, list[str]]) -> list[Job]:
+        """The jobs whose files all imported; the others are recorded as not graded."""
+        kept = []
+        for job in jobs:
+            broken = sorted({f"{job.project}/{file}" for file in graded[job.name]} & self.failed_imports)
+            if broken:
+                job.run.close()
+                message = f"not graded: importing {', '.join(broken)} failed (see the note at the top)"
+                self.not_graded(manifest.CHECKS_BY_NAME[job.name], message)
+            else:
+                kept.append(job)
+        return kept
 
 
-def worker_specs(submission_copy: Path, threads: int = 1, optimizers: bool = False) -> dict[str, sandbox.WorkerSpec]:
-    """The two workers of a grading: one without any dataset (which loads torch.optim ahead
-    with ``optimizers``), one that sees the MNIST files."""
+def worker_specs(main: sandbox.WorkerSpec) -> dict[str, sandbox.WorkerSpec]:
+    """The two workers of a grading: ``main``, without any dataset, and one like it that sees the
+    MNIST files (and runs no training)."""
     from reference.pairs.mnist import resolve_data_dir
 
-    return {
-        "main": sandbox.WorkerSpec(submission_copy, threads=threads, optimizers=optimizers),
-        "data": sandbox.WorkerSpec(submission_copy, data_dir=resolve_data_dir(), threads=threads),
-    }
+    data = sandbox.WorkerSpec(main.submission, data_dir=resolve_data_dir(), threads=main.threads)
+    return {"main": main, "data": data}
 
 
 def grade(
@@ -181,22 +177,20 @@ def grade(
     jobs: int | None = None,
     progress: Callable[[str, Outcome], None] | None = None,
     time_scale: float = 1.0,
+    started: Prestart | None = None,
 ) -> Report:
     """Grade ``tasks`` (default: all) of ``submission``; the report lists every check of those tasks.
 
     ``time_scale`` multiplies every check's wall-clock limit (a slow machine, or a test).
+    ``started``: the copy and main worker that ``prestart.prestart`` made for these tasks.
     """
     start = time.perf_counter()
     torch.set_num_threads(1)  # the judge's own tensor work is small: the cores are the workers'
     tasks = tasks or tuple(task.name for task in manifest.TASKS)
     checks = manifest.checks_of(tasks)
-    with tempfile.TemporaryDirectory(prefix="autograder-copy-") as folder:
-        copy = Path(folder) / "submission"
-        copy.mkdir()
-        copy.chmod(0o755)
-        notes = copy_sources(submission, copy)
-        grading = Grading(submission, copy, checks)
-        grading.notes += notes
+    with started or prestart(submission, tasks) as prepared:
+        grading = Grading(submission, prepared.copy, checks)
+        grading.notes += prepared.notes
         graded: dict[str, list[str]] = {}
         for check in checks:
             files = grading.closure(check)
@@ -205,11 +199,13 @@ def grade(
         isolation = sandbox.isolation()
         if graded:
             profiles = ["main"] + (["data"] if any(name.startswith("pair_data.") for name in graded) else [])
-            optimizers = any(manifest.CHECKS_BY_NAME[name].task in TRAINING_TASKS for name in graded)
-            with Runner(worker_specs(copy, optimizers=optimizers), jobs or default_jobs(), progress) as runner:
-                runner.start(profiles)
+            runner = Runner(worker_specs(prepared.spec), jobs or sandbox.default_jobs(), progress)
+            with runner:
+                runner.start(profiles, {"main": prepared.adopt()})
+                checks_to_run = grading.jobs(graded, time_scale)
+                runner.prime(checks_to_run)
                 grading.import_all(runner, graded, time_scale)
-                grading.outcomes.update(runner.run(grading.jobs(graded, time_scale)))
+                grading.outcomes.update(runner.run(grading.runnable(checks_to_run, graded)))
         if progress:
             for check in checks:
                 if check.name in grading.outcomes and grading.outcomes[check.name].status == "not graded":

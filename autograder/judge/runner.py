@@ -1,8 +1,9 @@
 """Run checks: send their probes to workers, feed the answers back, enforce the time limits.
 
-Each check is a generator (``probe.CheckRun``). The runner starts every check, sends
-each probe it yields to a worker (at most ``jobs`` at a time; identical probes once),
-and resumes the check with the answer. A probe past its wall-clock limit costs its
+Each check is a generator (``probe.CheckRun``). The runner starts every check (``prime``
+runs each one's own preparation while the workers boot), sends each probe it yields to a
+worker (at most ``jobs`` at a time, the longest limits first; identical probes once), and
+resumes the check with the answer. A probe past its wall-clock limit costs its
 checks, and the whole worker is killed (its process group) and started afresh; probes
 that were running beside it are sent again. A worker that dies by itself costs the
 probe it was running alone; probes that were running together are retried one by one.
@@ -59,6 +60,7 @@ class Job:
     limit: float
     run_init: bool = False
     start: float = field(default_factory=time.perf_counter)
+    primed: Probe | None = None  # its first probe, asked for ahead by ``Runner.prime``
 
 
 @dataclass
@@ -79,8 +81,8 @@ class Request:
 class Worker:
     """One running sandbox: its process, its channel, its requests in flight."""
 
-    def __init__(self, spec: sandbox.WorkerSpec) -> None:
-        self.sandbox = sandbox.start(spec)
+    def __init__(self, spec: sandbox.WorkerSpec, started: sandbox.Sandbox | None = None) -> None:
+        self.sandbox = started or sandbox.start(spec)
         self.process = self.sandbox.process
         self.reader = FrameReader(self.process.stdout.fileno())
         self.outbox = bytearray()
@@ -189,27 +191,39 @@ class Runner:
         self.outcomes: dict[str, Outcome] = {}
         self.next_id = 0
 
-    def start(self, profiles: list[str]) -> None:
-        """Start the workers of ``profiles`` now, so that they import torch while the judge prepares."""
+    def start(self, profiles: list[str], started: dict[str, sandbox.Sandbox | None] | None = None) -> None:
+        """Start the workers of ``profiles`` now, so that they import torch while the judge prepares;
+        ``started`` holds workers already booting for some profiles (their sandboxes are adopted)."""
+        started = started or {}
         for profile in profiles:
-            self.worker(profile)
+            self.worker(profile, started.get(profile))
+        for profile, unused in started.items():
+            if unused is not None and profile not in profiles:
+                unused.close()
 
     def profile(self, request: Request) -> str:
         """The worker a request needs: the one that sees the MNIST files, or the main one."""
         return "data" if request.probe.data else "main"
 
-    def worker(self, profile: str) -> Worker:
-        """The worker of ``profile``, started if needed."""
+    def worker(self, profile: str, started: sandbox.Sandbox | None = None) -> Worker:
+        """The worker of ``profile``, started if needed (or adopted from ``started``)."""
         if profile not in self.workers:
-            worker = Worker(self.specs[profile])
+            worker = Worker(self.specs[profile], started)
             self.workers[profile] = worker
             self.selector.register(worker.reader.fd, selectors.EVENT_READ, profile)
         return self.workers[profile]
 
+    def prime(self, jobs: list[Job]) -> None:
+        """Run each job's own preparation (inputs, expected values) up to its first probe, now: the
+        judge's share of the work is done while the workers start."""
+        for job in jobs:
+            job.primed = self.next_probe(job, None)
+
     def run(self, jobs: list[Job]) -> dict[str, Outcome]:
         """Run every job to its verdict; return the verdicts of these jobs by name."""
         for job in jobs:
-            self.advance(job, None)
+            if job.name not in self.outcomes:
+                self.advance(job, None)
         while self.queue or any(worker.inflight for worker in self.workers.values()):
             self.dispatch()
             self.wait()
@@ -233,24 +247,31 @@ class Runner:
         if self.progress:
             self.progress(job.name, outcome)
 
+    def next_probe(self, job: Job, answer: dict[str, Any] | None) -> Probe | None:
+        """Resume a job with an answer (None to start it): its next probe, or None once it has its verdict."""
+        if answer is None and job.primed is not None:
+            probe, job.primed = job.primed, None
+            return probe
+        try:
+            return job.run.send(answer) if answer is not None else next(job.run)
+        except StopIteration:
+            self.finish(job, "passed")
+        except CheckFailure as failure:
+            self.finish(job, "failed", str(failure))
+        except Exception as error:  # a malformed answer, or a fault of the kit: say both plainly
+            self.finish(
+                job,
+                "crashed",
+                f"the check could not read the answer of the process running your code ({type(error).__name__}: "
+                f"{error}); unless your code tampers with the grading, this is a bug of the kit: please report it",
+            )
+        return None
+
     def advance(self, job: Job, answer: dict[str, Any] | None) -> None:
         """Resume a job with an answer (None to start it) until it waits for a probe or ends."""
         while True:
-            try:
-                probe = job.run.send(answer) if answer is not None else next(job.run)
-            except StopIteration:
-                self.finish(job, "passed")
-                return
-            except CheckFailure as failure:
-                self.finish(job, "failed", str(failure))
-                return
-            except Exception as error:  # a malformed answer, or a fault of the kit: say both plainly
-                self.finish(
-                    job,
-                    "crashed",
-                    f"the check could not read the answer of the process running your code ({type(error).__name__}: "
-                    f"{error}); unless your code tampers with the grading, this is a bug of the kit: please report it",
-                )
+            probe = self.next_probe(job, answer)
+            if probe is None:
                 return
             key = probe.key((*job.files, f"run_init={job.run_init}"))
             if key in self.cache:
@@ -281,8 +302,9 @@ class Runner:
             self.finish(job, "crashed", death_message(answer.get("died", {})))
 
     def dispatch(self) -> None:
-        """Send queued requests while fewer than ``jobs`` are in flight."""
-        for request in list(self.queue):
+        """Send queued requests while fewer than ``jobs`` are in flight, those with the longest limit
+        first: the long trainings start early and the short probes fill the other slot around them."""
+        for request in sorted(self.queue, key=lambda request: request.limit, reverse=True):
             inflight = sum(len(worker.inflight) for worker in self.workers.values())
             if inflight >= self.jobs:
                 break
