@@ -356,7 +356,7 @@ WINDOWS = as_strided(numpy.zeros(4), shape=(2**30,), strides=(4096,)).sum()
 def make_class(folder: Path) -> dict[str, tuple[str, str]]:
     """Write a class of over 30 into ``folder``: student -> (status, score: "full", "zero" or "partial")."""
     expected = {}
-    for number in range(1, 9):
+    for number in range(1, 4):  # with the zipped one and the notebooks, five copies of the reference
         copy_reference(folder / f"reference{number}")
         expected[f"reference{number}"] = ("graded", "full")
     shutil.copytree(ROOT / "exercises", folder / "exercises", ignore=shutil.ignore_patterns("__pycache__"))
