@@ -40,6 +40,7 @@ SYSTEM_PATHS = (
     "/etc/alternatives",
 )
 SANDBOX_USER = 65534  # nobody
+SANDBOX_TMP = Path("/tmp")  # the sandbox's private, writable folder
 SANDBOX_TMP_BYTES = 512 * 2**20
 GiB = 2**30
 DATA_MOUNT = "/data"
@@ -135,19 +136,22 @@ def python_paths() -> list[Path]:
 
 
 def read_only_roots() -> list[Path]:
-    """Python's prefixes and path folders, without those inside another one."""
-    candidates = sorted(
-        {
-            Path(sys.prefix).resolve(),
-            Path(sys.base_prefix).resolve(),
-            Path(sys.executable).resolve().parent,
-            *python_paths(),
-        }
-    )
+    """Python's prefixes and path folders, without those inside another one.
+
+    They are mounted over the sandbox's private ``/tmp``, so that an installation below
+    ``/tmp`` (a virtual environment made there) works; none of them may be ``/tmp`` or above
+    it, and a path folder below ``/tmp`` outside the installation (a working folder) is left out.
+    """
+    installation = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(sys.executable).resolve().parent}
     roots: list[Path] = []
-    for path in candidates:
-        if not any(path.is_relative_to(root) for root in roots) and not (KIT.is_relative_to(path)):
-            roots.append(path)
+    for path in sorted(installation | set(python_paths())):
+        if any(path.is_relative_to(root) for root in roots) or KIT.is_relative_to(path):
+            continue
+        if SANDBOX_TMP.is_relative_to(path):
+            continue
+        if path.is_relative_to(SANDBOX_TMP) and not any(path.is_relative_to(folder) for folder in installation):
+            continue
+        roots.append(path)
     return roots
 
 
@@ -210,20 +214,20 @@ def command(spec: WorkerSpec, scratch: Path) -> tuple[list[str], dict[str, str] 
         "ALL",
         "--clearenv",
     ]
-    for name, value in environment("/tmp", DATA_MOUNT if spec.data_dir else None).items():
+    for name, value in environment(str(SANDBOX_TMP), DATA_MOUNT if spec.data_dir else None).items():
         argv += ["--setenv", name, value]
+    argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(SANDBOX_TMP_BYTES), "--tmpfs", str(SANDBOX_TMP)]
     for system in SYSTEM_PATHS:
         if os.path.exists(system):
             argv += ["--ro-bind", system, system]
     for root in read_only_roots():
         argv += ["--ro-bind", str(root), str(root)]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(SANDBOX_TMP_BYTES), "--tmpfs", "/tmp"]
     argv += ["--ro-bind", str(WORKER_PACKAGE), "/grader/worker", "--ro-bind", str(spec.submission), "/submission"]
     if spec.data_dir is not None:
         argv += ["--ro-bind", str(spec.data_dir), DATA_MOUNT]
     argv += [
         "--chdir",
-        "/tmp",
+        str(SANDBOX_TMP),
         python,
         "-I",
         "-S",
@@ -231,7 +235,7 @@ def command(spec: WorkerSpec, scratch: Path) -> tuple[list[str], dict[str, str] 
         "-c",
         BOOT,
         "/grader",
-        worker_config("/submission", "/tmp", spec),
+        worker_config("/submission", str(SANDBOX_TMP), spec),
     ]
     return argv, None, scratch
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import selectors
+import sys
 import time
 from pathlib import Path
 
@@ -322,3 +323,20 @@ def test_two_workers_started_one_after_the_other_both_start_capped(submission):
     finally:
         for each in started:
             each.close()
+
+
+def test_a_python_installation_below_tmp_is_mounted_over_the_private_tmp(tmp_path, monkeypatch):
+    """A virtual environment made below /tmp is mounted after the worker's own /tmp, so the
+    worker can run; a working folder below /tmp stays hidden, and /tmp itself is never mounted."""
+    venv, work = tmp_path / "venv", tmp_path / "work"
+    for folder in (venv / "bin", venv / "lib" / "site-packages", work):
+        folder.mkdir(parents=True)
+    monkeypatch.setattr(sys, "prefix", str(venv))
+    monkeypatch.setattr(sys, "executable", str(venv / "bin" / "python"))
+    monkeypatch.setattr(sys, "path", [str(venv / "lib" / "site-packages"), str(work), "/tmp"])
+    argv, _, _ = sandbox.command(sandbox.WorkerSpec(tmp_path / "submission"), tmp_path)
+    mounts = [argv[index + 1] for index, word in enumerate(argv) if word == "--ro-bind"]
+    private_tmp = argv.index("--tmpfs")
+    assert argv[private_tmp + 1] == "/tmp"
+    assert str(venv.resolve()) in mounts and argv.index(str(venv.resolve())) > private_tmp
+    assert str(work.resolve()) not in mounts and "/tmp" not in mounts and "/" not in mounts
