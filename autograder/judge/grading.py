@@ -136,17 +136,14 @@ class Grading:
 
     def jobs(self, graded: dict[str, list[str]], time_scale: float) -> list[Job]:
         """The jobs of the graded checks."""
-        return [
-            Job(
-                name,
-                IMPLEMENTATIONS[name](),
-                project_of(manifest.CHECKS_BY_NAME[name]),
-                manifest.files_of(manifest.CHECKS_BY_NAME[name]),
-                manifest.CHECKS_BY_NAME[name].limit * time_scale,
-                run_init=self.run_init(project_of(manifest.CHECKS_BY_NAME[name]), files),
-            )
-            for name, files in graded.items()
-        ]
+        jobs = []
+        for name, files in graded.items():
+            check = manifest.CHECKS_BY_NAME[name]
+            project = project_of(check)
+            limit = check.limit * time_scale
+            run_init = self.run_init(project, files)
+            jobs.append(Job(name, IMPLEMENTATIONS[name](), project, manifest.files_of(check), limit, run_init))
+        return jobs
 
     def runnable(self, jobs: list[Job], graded: dict[str, list[str]]) -> list[Job]:
         """The jobs whose files all imported; the others are recorded as not graded."""
@@ -199,8 +196,7 @@ def grade(
         isolation = sandbox.isolation()
         if graded:
             profiles = ["main"] + (["data"] if any(name.startswith("pair_data.") for name in graded) else [])
-            runner = Runner(worker_specs(prepared.spec), jobs or sandbox.default_jobs(), progress)
-            with runner:
+            with Runner(worker_specs(prepared.spec), jobs or sandbox.default_jobs(), progress) as runner:
                 runner.start(profiles, {"main": prepared.adopt()})
                 checks_to_run = grading.jobs(graded, time_scale)
                 runner.prime(checks_to_run)

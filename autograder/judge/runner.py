@@ -193,13 +193,10 @@ class Runner:
 
     def start(self, profiles: list[str], started: dict[str, sandbox.Sandbox | None] | None = None) -> None:
         """Start the workers of ``profiles`` now, so that they import torch while the judge prepares;
-        ``started`` holds workers already booting for some profiles (their sandboxes are adopted)."""
+        ``started`` holds sandboxes already booting for some of them, which are adopted."""
         started = started or {}
         for profile in profiles:
             self.worker(profile, started.get(profile))
-        for profile, unused in started.items():
-            if unused is not None and profile not in profiles:
-                unused.close()
 
     def profile(self, request: Request) -> str:
         """The worker a request needs: the one that sees the MNIST files, or the main one."""
