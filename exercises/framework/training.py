@@ -89,6 +89,9 @@ def train(
 ) -> History:
     """Train ``model`` by mini-batch SGD on the mean squared error, one ``train_epoch`` per epoch.
 
+    The epochs run under ``torch.inference_mode()``: the framework computes its own
+    gradients, so autograd's bookkeeping is switched off.
+
     Args:
         model: the network; its ``param()`` are updated in place.
         inputs: training inputs of shape (N, D), of the model's dtype.
@@ -126,8 +129,17 @@ def train(
     history = History()
     for _ in tqdm(range(epochs), desc="training", unit="epoch", disable=not progress):
         start = time.perf_counter()
-        loss = train_epoch(model, criterion, optimizer, inputs, targets,
-                           batch_size=batch_size, accumulate=accumulate, generator=generator)  # fmt: skip
+        with torch.inference_mode():  # no autograd here: skip its bookkeeping on every operation
+            loss = train_epoch(
+                model,
+                criterion,
+                optimizer,
+                inputs,
+                targets,
+                batch_size=batch_size,
+                accumulate=accumulate,
+                generator=generator,
+            )
         history.seconds.append(time.perf_counter() - start)
         history.loss.append(loss)
         if validation is not None:

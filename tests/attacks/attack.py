@@ -36,7 +36,7 @@ SABOTAGE = {
         "        for module in self.modules:\n",
     ),
     "framework/loss.py": ("        return difference.pow(2).mean()\n", "        return difference.pow(2).sum()\n"),
-    "framework/optim.py": ("            velocity *= self.momentum\n", "            velocity *= self.momentum / 2\n"),
+    "framework/optim.py": ("alpha=self.momentum, out=velocity)", "alpha=self.momentum / 2, out=velocity)"),
     "framework/training.py": ("    return correct\n", "    return correct + 1\n"),
     "pairs/models.py": (
         "    return torch.stack([log_gt, log_le], 1)\n",
