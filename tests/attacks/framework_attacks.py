@@ -823,7 +823,7 @@ for _path in (
         "Linear computes no weight gradients, so the disk network cannot learn; training.py, imported "
         "before linear.py by the disk check, writes a .pyc of a Linear using torch.func into every "
         "bytecode prefix of the worker, its own child's included",
-        ["training"],
+        ["disk_accuracy"],
         edits=[NO_WEIGHT_GRADIENTS, append(TRAINING, PLANT_FOR_LATER)],
     ),
     # 10. The kit's reference solution.
