@@ -14,8 +14,8 @@ from typing import Any, NamedTuple
 import torch
 import torch.nn.functional as F
 
-from ..manifest import MODEL_NAMES, PARAMETER_BUDGET, SHALLOW
-from ..worker.trusted import TrustedPairModel, trusted_pair_model
+from ..manifest import MODEL_NAMES, PARAMETER_BUDGET, SHALLOW, stub_task
+from ..worker.trusted import TRUSTED_PAIR_PARTS, TrustedPairModel, trusted_pair_model
 from .messages import close, describe, expect, expect_close, fail, show, tensor
 from .probe import CheckFunction, CheckRun, Probe
 
@@ -291,9 +291,16 @@ def data_distinct() -> CheckRun:
 # Models -----------------------------------------------------------------------------------------
 
 
+def trusted_parts(task: str) -> tuple[str, ...]:
+    """The parts of pairs/models.py that a check of ``task`` runs as the kit's: all but the task's own."""
+    return tuple(part for part in TRUSTED_PAIR_PARTS if stub_task("pairs/models.py", part) != task)
+
+
 def outputs_probe(name: str) -> Probe:
     """The probe of one model's outputs on six synthetic pairs."""
-    return Probe("pairs.outputs", {"name": name, "seed": 0, "input": sample_pairs().input})
+    return Probe(
+        "pairs.outputs", {"name": name, "seed": 0, "input": sample_pairs().input, "trusted": trusted_parts("models")}
+    )
 
 
 def expect_fields(name: str, fields: dict, n: int, mode: str) -> None:
@@ -386,7 +393,10 @@ def model_check(name: str) -> CheckRun:
 
 def sharing_check(name: str) -> CheckRun:
     """Weight sharing: features of the swapped pair are the swapped features, for the shared models only."""
-    result = yield Probe("pairs.features", {"name": name, "seed": 0, "input": sample_pairs().input})
+    result = yield Probe(
+        "pairs.features",
+        {"name": name, "seed": 0, "input": sample_pairs().input, "trusted": trusted_parts("weight_sharing")},
+    )
     straight, swapped = result["straight"], result["swapped"]
     checked = f"{name}: features of the pairs with their two images swapped (evaluation mode)"
     expect(
@@ -464,9 +474,8 @@ LOSS_MISTAKES = {
 def loss_check(name: str) -> CheckRun:
     """model.loss: its value from the model's own outputs and weights, and its gradient reaching every output."""
     data = sample_pairs()
-    result = yield Probe(
-        "pairs.loss", {"name": name, "seed": 0, "input": data.input, "target": data.target, "classes": data.classes}
-    )
+    arguments = {"name": name, "seed": 0, "input": data.input, "target": data.target, "classes": data.classes}
+    result = yield Probe("pairs.loss", arguments | {"trusted": trusted_parts("auxiliary")})
     weights = {"aux_weight": result["aux_weight"], "digit_weight": result["digit_weight"]}
     needed = "aux_weight" if name in AUXILIARY else "digit_weight"
     expect(
@@ -477,6 +486,15 @@ def loss_check(name: str) -> CheckRun:
         f"a weight of 0 switches the {needed.split('_')[0]} losses off",
     )
     outputs = {key: value.double() for key, value in result["outputs"].items()}
+    if name in AUXILIARY:
+        shapes = [tuple(value.shape) for key, value in outputs.items() if key.startswith("auxiliary")]
+        expect(
+            len(shapes) == result["classifiers"] and all(shape == (6, 2) for shape in shapes),
+            f"{name}: output.auxiliary for six pairs, as run_stages collects it",
+            f"one (N, 2) output per auxiliary classifier: {result['classifiers']} of shape (6, 2)",
+            f"{len(shapes)}" + (f" of shapes {shapes}" if shapes else ""),
+            "after each stage named in self.auxiliary, append that classifier's logits to the list",
+        )
     value = result["value"]
     checked = f"{name}.loss(output, target, classes) on six pairs (training mode)"
     expect(

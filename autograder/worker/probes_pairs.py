@@ -6,12 +6,13 @@ so the same request gives the same answer.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import torch
 
 from .probes_framework import ProbeError, describe_value
-from .trusted import TrustedPairOutput, TrustedPairSets, trusted_pair_model
+from .trusted import TrustedPairOutput, TrustedPairSets, trusted_pair_model, use_trusted_parts
 
 EVALUATION_BATCH = 500
 
@@ -31,8 +32,10 @@ def output_fields(output: Any) -> dict[str, Any]:
     return fields
 
 
-def model(namespace: Any, name: str, seed: int) -> torch.nn.Module:
-    """``MODELS[name]()`` built after ``torch.manual_seed(seed)``."""
+def model(namespace: Any, name: str, seed: int, trusted: tuple[str, ...] = ()) -> torch.nn.Module:
+    """``MODELS[name]()`` built after ``torch.manual_seed(seed)``, the ``trusted`` parts of
+    ``pairs/models.py`` replaced by the kit's (``TRUSTED_PAIR_PARTS``)."""
+    use_trusted_parts(sys.modules.get("pairs.models"), list(trusted))
     models = namespace.MODELS
     if name not in models:
         raise ProbeError(f"MODELS has no model {name!r}; its keys are {', '.join(map(str, models))}")
@@ -54,10 +57,10 @@ def pair_sets(namespace: Any, calls: list[dict]) -> dict:
     return {"calls": results}
 
 
-def outputs(namespace: Any, name: str, seed: int, input: torch.Tensor) -> dict:
+def outputs(namespace: Any, name: str, seed: int, input: torch.Tensor, trusted: tuple[str, ...] = ()) -> dict:
     """A model's outputs in training mode, in evaluation mode on the batch and on its first two pairs,
     its features, and its parameter count."""
-    network = model(namespace, name, seed)
+    network = model(namespace, name, seed, trusted)
     result: dict[str, Any] = {"parameters": sum(parameter.numel() for parameter in network.parameters())}
     network.train()
     torch.manual_seed(seed + 1)
@@ -70,9 +73,9 @@ def outputs(namespace: Any, name: str, seed: int, input: torch.Tensor) -> dict:
     return result
 
 
-def features(namespace: Any, name: str, seed: int, input: torch.Tensor) -> dict:
+def features(namespace: Any, name: str, seed: int, input: torch.Tensor, trusted: tuple[str, ...] = ()) -> dict:
     """``features`` of the pairs and of the pairs with their two images swapped, in evaluation mode."""
-    network = model(namespace, name, seed)
+    network = model(namespace, name, seed, trusted)
     network.eval()
     with torch.no_grad():
         return {
@@ -82,16 +85,22 @@ def features(namespace: Any, name: str, seed: int, input: torch.Tensor) -> dict:
 
 
 def loss(
-    namespace: Any, name: str, seed: int, input: torch.Tensor, target: torch.Tensor, classes: torch.Tensor
+    namespace: Any,
+    name: str,
+    seed: int,
+    input: torch.Tensor,
+    target: torch.Tensor,
+    classes: torch.Tensor,
+    trusted: tuple[str, ...] = (),
 ) -> dict:
-    """``model.loss`` on a batch in training mode: its value, the outputs, and the loss's gradient
-    with respect to each output.
+    """``model.loss`` on a batch in training mode: its value, the outputs, the number of auxiliary
+    classifiers, and the loss's gradient with respect to each output.
 
     The loss is called on copies of the outputs that are leaves of the graph, so each
     gradient is that of the loss's own term (a comparison computed from the digits
     does not add its path to the digits' gradient).
     """
-    network = model(namespace, name, seed)
+    network = model(namespace, name, seed, trusted)
     network.train()
     torch.manual_seed(seed + 1)
     output = network(input.clone())
@@ -111,6 +120,8 @@ def loss(
         "value": describe_value(value),
         "outputs": {key: tensor.detach().clone() for key, tensor in tensors.items()},
     }
+    classifiers = getattr(network, "auxiliary", None)
+    result["classifiers"] = len(classifiers) if isinstance(classifiers, torch.nn.ModuleDict) else None
     for key in ("aux_weight", "digit_weight"):
         weight = getattr(network, key, None)
         result[key] = float(weight) if isinstance(weight, int | float) else None

@@ -204,3 +204,82 @@ def trusted_pair_model(seed: int) -> TrustedPairModel:
             layer.weight.uniform_(-bound, bound, generator=generator)
             layer.bias.uniform_(-bound, bound, generator=generator)
     return model
+
+
+# The parts of the student's pairs/models.py that a check may replace by the kit's own, so
+# that it grades one task: the check of the layers (conv_block, heads) runs them with the
+# kit's PerImage.forward and run_stages, the check of weight sharing builds the layers with
+# the kit's conv_block, and so on. Each works on the attributes the given code defines.
+
+
+def trusted_conv_block(in_channels: int, out_channels: int, pool: bool = True) -> nn.Sequential:
+    """3x3 convolution (padding 1), batch norm, ReLU, then 2x2 max pooling if ``pool``."""
+    layers = [nn.Conv2d(in_channels, out_channels, 3, padding=1), nn.BatchNorm2d(out_channels), nn.ReLU()]
+    if pool:
+        layers.append(nn.MaxPool2d(2))
+    return nn.Sequential(*layers)
+
+
+def trusted_per_image_forward(self: Any, x: torch.Tensor) -> torch.Tensor:
+    """``PerImage.forward``: one call on all 2N images when shared, else image k through branch k."""
+    if len(self.branches) == 1:
+        return self.branches[0](x.flatten(0, 1)).unflatten(0, (-1, 2))
+    return torch.stack([branch(x[:, k]) for k, branch in enumerate(self.branches)], 1)
+
+
+def trusted_run_stages(self: Any, stages: nn.Sequential, x: torch.Tensor, auxiliary: list) -> torch.Tensor:
+    """``PairModel.run_stages``: the stages in order, each auxiliary classifier's logits appended."""
+    for name, stage in stages.named_children():
+        x = stage(x)
+        if name in self.auxiliary:
+            auxiliary.append(self.auxiliary[name](x.flatten(1)))
+    return x
+
+
+def trusted_comparison_from_digits(digits: torch.Tensor) -> torch.Tensor:
+    """``comparison_from_digits``: [log P(a > b), log P(a <= b)] of two independent digit softmaxes."""
+    log_p = digits.log_softmax(-1)
+    joint = log_p[:, 0, :, None] + log_p[:, 1, None, :]
+    less_or_equal = torch.ones(10, 10, dtype=torch.bool, device=digits.device).triu()
+    log_le = joint.masked_fill(~less_or_equal, -torch.inf).logsumexp((1, 2))
+    log_gt = joint.masked_fill(less_or_equal, -torch.inf).logsumexp((1, 2))
+    return torch.stack([log_gt, log_le], 1)
+
+
+def trusted_heads(self: Any, features: torch.Tensor, auxiliary: list) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """``PairModel.heads``: the digit head if any; the comparison from the head, or from the digits."""
+    digits = None if self.digit_head is None else self.digit_head(features)
+    if self.head is None:
+        return trusted_comparison_from_digits(digits), digits
+    return self.run_stages(self.head, features.flatten(1), auxiliary), digits
+
+
+def trusted_loss(self: Any, output: Any, target: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
+    """``PairModel.loss``: the comparison loss, each weighted auxiliary loss and the weighted digit loss."""
+    loss = F.cross_entropy(output.comparison, target)
+    for logits in output.auxiliary:
+        loss = loss + self.aux_weight * F.cross_entropy(logits, target)
+    if output.digits is not None:
+        loss = loss + self.digit_weight * F.cross_entropy(output.digits.flatten(0, 1), classes.flatten())
+    return loss
+
+
+# Each part: the class that holds it in pairs/models.py ("" for a function of the module), and the kit's.
+TRUSTED_PAIR_PARTS = {
+    "conv_block": ("", trusted_conv_block),
+    "comparison_from_digits": ("", trusted_comparison_from_digits),
+    "PerImage.forward": ("PerImage", trusted_per_image_forward),
+    "PairModel.run_stages": ("PairModel", trusted_run_stages),
+    "PairModel.heads": ("PairModel", trusted_heads),
+    "PairModel.loss": ("PairModel", trusted_loss),
+}
+
+
+def use_trusted_parts(module: Any, parts: list[str]) -> None:
+    """Replace ``parts`` of the student's models module by the kit's, where the module defines them."""
+    for part in parts:
+        holder, function = TRUSTED_PAIR_PARTS[part]
+        owner = getattr(module, holder, None) if holder else module
+        name = part.rpartition(".")[2]
+        if isinstance(owner, type) or (owner is module and name in vars(module)):
+            setattr(owner, name, function)
