@@ -162,43 +162,67 @@ def test_every_project_has_solution_regions():
         assert len(regions) >= 5, project
 
 
-def restore_solutions(stubbed: str, reference: str) -> str:
-    """Put the reference's solution regions back in place of a stubbed file's stubs, in order."""
-    regions, current = [], None
-    for line in reference.splitlines(keepends=True):
-        if line.strip() == BEGIN:
-            current = [line]
-        elif line.strip() == END:
-            regions.append([*current, line])
-            current = None
-        elif current is not None:
-            current.append(line)
-    lines, restored, region = stubbed.splitlines(keepends=True), [], iter(regions)
+def restore_solutions(stubbed: str, reference: str, name: str, task: str | None = None) -> str:
+    """Put the reference's solution regions back in place of a stubbed file's stubs, in order: every
+    region, or only those of ``task``. ``name`` is the reference file's path (``reference/...``)."""
+    lines = reference.splitlines(keepends=True)
+    regions = [
+        (stub.task, lines[stub.line - 1 : stub.line + stub.lines + 1]) for stub in exercises.stubs_of(reference, name)
+    ]
+    stubbed_lines, restored, region = stubbed.splitlines(keepends=True), [], iter(regions)
     index = 0
-    while index < len(lines):
-        if lines[index].strip() == exercises.STUB_COMMENT and lines[index + 1].strip().startswith(
+    while index < len(stubbed_lines):
+        if stubbed_lines[index].strip() == exercises.STUB_COMMENT and stubbed_lines[index + 1].strip().startswith(
             "raise NotImplementedError"
         ):
-            restored += next(region)
+            region_task, solution = next(region)
+            restored += solution if task in (None, region_task) else stubbed_lines[index : index + 2]
             index += 2
         else:
-            restored.append(lines[index])
+            restored.append(stubbed_lines[index])
             index += 1
     assert next(region, None) is None, "more solution regions than stubs"
     return "".join(restored)
+
+
+def exercises_with_solutions(destination, task: str | None = None):
+    """A copy of the exercises at ``destination`` with every solution region restored, or only ``task``'s."""
+    for path in exercises.EXERCISES.rglob("*.py"):
+        target = destination / path.relative_to(exercises.EXERCISES)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        name = f"reference/{path.relative_to(exercises.EXERCISES)}"
+        target.write_text(restore_solutions(path.read_text(), (exercises.ROOT / name).read_text(), name, task))
+    return destination
 
 
 @pytest.mark.grading
 def test_exercises_with_the_solutions_restored_get_every_point(tmp_path):
     from grading import grade
 
-    solution = tmp_path / "restored"
-    for path in exercises.EXERCISES.rglob("*.py"):
-        target = solution / path.relative_to(exercises.EXERCISES)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        reference = (exercises.REFERENCE / path.relative_to(exercises.EXERCISES)).read_text()
-        target.write_text(restore_solutions(path.read_text(), reference))
+    solution = exercises_with_solutions(tmp_path / "restored")
+    for path in solution.rglob("*.py"):
+        reference = (exercises.REFERENCE / path.relative_to(solution)).read_text()
         if path.name != "__init__.py":  # the package docstring describes the exercises
-            assert target.read_text() == reference.replace(*exercises.COMMAND_NAMES), path
+            assert path.read_text() == reference.replace(*exercises.COMMAND_NAMES), path
     result = grade(solution)
     assert result.score == result.max_score == 100, result.feedback()
+
+
+TASKS_WITH_STUBS = [task.name for task in manifest.TASKS if task.name in {stub.task for stub in exercises.all_stubs()}]
+
+
+@pytest.mark.grading
+@pytest.mark.parametrize("task", TASKS_WITH_STUBS)
+def test_the_exercises_with_one_task_written_get_that_task_only(tmp_path, task):
+    """Each task is gradable on its own: the checks run the kit's own parts wherever they do not test
+    the task's. The other project's files are untouched exercises, which get no point (tested above)."""
+    from grading import grade
+
+    project = manifest.TASKS_BY_NAME[task].project
+    result = grade(exercises_with_solutions(tmp_path / "solution", task), tasks=project)
+    for other in manifest.TASKS:
+        if other.project == project:
+            earned, possible = result.task_score(other.name)
+            assert earned == (possible if other.name == task else 0), (other.name, result.feedback())
+    for check, outcome in result.failures():
+        assert outcome.message.startswith("not implemented yet: "), (check.name, outcome.message)

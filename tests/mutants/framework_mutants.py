@@ -1,6 +1,6 @@
 """Realistic mistakes in project 2 (the framework): edits of the reference that must lose points."""
 
-from mutant import DISK, SAVE, edit
+from mutant import DISK, edit
 
 FRAMEWORK = (
     edit(
@@ -18,7 +18,6 @@ FRAMEWORK = (
         "            self.bias_grad += grad_output.sum(dim=0)",
         "            pass",
         ("linear",),
-        also=DISK,
     ),
     edit(
         "linear: gradients overwritten instead of accumulated",
@@ -27,7 +26,6 @@ FRAMEWORK = (
         "self.weight_grad.copy_(grad_output.T @ x)",
         ("linear",),
         named="gradients overwritten instead of accumulated",
-        also=DISK,
     ),
     edit(
         "linear: bias gradient averaged over the batch",
@@ -36,7 +34,6 @@ FRAMEWORK = (
         "grad_output.mean(dim=0)",
         ("linear",),
         named="averaged over the batch",
-        also=DISK,
     ),
     edit(
         "linear: weight gradient transposed the wrong way",
@@ -62,7 +59,6 @@ FRAMEWORK = (
         "return s.abs()",
         ("activations",),
         named="|s| instead of max(0, s)",
-        also=DISK,
     ),
     edit(
         "sigmoid: backward computed from the input instead of the output",
@@ -104,7 +100,7 @@ FRAMEWORK = (
         "        for module in self.modules:\n            pairs += module.param()",
         "        pairs += self.modules[0].param()",
         ("sequential",),
-        also=(*DISK, *SAVE),
+        also=DISK,
     ),
     edit(
         "mse: without the factor 2",
@@ -134,7 +130,7 @@ FRAMEWORK = (
     edit(
         "sgd: adds the gradient",
         "framework/optim.py",
-        "parameter.add_(velocity, alpha=-self.lr)",
+        "parameter.sub_(velocity, alpha=self.lr)",
         "parameter.add_(velocity, alpha=self.lr)",
         ("sgd",),
         named="added instead of subtracted",
@@ -143,16 +139,15 @@ FRAMEWORK = (
     edit(
         "sgd: momentum buffer never updated",
         "framework/optim.py",
-        "            velocity *= self.momentum\n            velocity += grad\n",
+        "            torch.add(grad, velocity, alpha=self.momentum, out=velocity)\n",
         "            velocity = velocity * self.momentum + grad\n",
         ("sgd",),
         named="forgets the previous steps",
-        also=DISK,
     ),
     edit(
         "sgd: parameter rebound instead of updated in place",
         "framework/optim.py",
-        "parameter.add_(velocity, alpha=-self.lr)",
+        "parameter.sub_(velocity, alpha=self.lr)",
         "parameter = parameter - self.lr * velocity",
         ("sgd",),
         named="parameter unchanged",
@@ -174,6 +169,7 @@ FRAMEWORK = (
         "            optimizer.step()",
         ("training",),
         named="never zeroed",
+        also=DISK,
     ),
     edit(
         "train: accumulated gradients of an epoch's last batches never applied",
@@ -225,8 +221,8 @@ FRAMEWORK = (
     edit(
         "sgd: momentum buffer updated with the wrong sign",
         "framework/optim.py",
-        "            velocity += grad\n",
-        "            velocity -= grad\n",
+        "torch.add(grad, velocity,",
+        "torch.add(-grad, velocity,",
         ("sgd",),
         named="momentum buffer updated with the wrong sign",
         also=DISK,

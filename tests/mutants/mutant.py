@@ -2,25 +2,24 @@
 
 A mutant makes its ``edits`` in ``file`` of a copy of ``reference/``: each replaces ``old``
 (which must occur exactly once) by ``new``. Graded on every task of its project, that copy
-must lose points in every task of ``tasks``, and in no other task but those of ``also``;
+must lose points in every task of ``tasks`` and of ``also``, and in no other task;
 the messages of ``tasks`` must contain ``named``, the mistake in the student's words.
 
-Only the end-to-end checks train the student's own parts together (``training.disk``,
-``pair_accuracy``, and the io checks, which save models of the student's own modules): a
-mistake that stops learning or building costs them as well, and ``also`` says so.
+Only the accuracy tasks, ``disk_accuracy`` and ``pair_accuracy``, train the student's own parts
+together: a mistake that stops learning costs them as well, and ``also`` says so. It is exact:
+each task it lists must lose points too, as measured, and no other may.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-DISK = ("training",)  # training.disk trains the student's own modules end to end
-SAVE = ("io",)  # the io checks build, save and load models of the student's own modules
+DISK = ("disk_accuracy",)  # disk_accuracy.network trains the student's own modules end to end
 
 
 class Mutant(NamedTuple):
     """One mistake: where it is, what it changes, the tasks that must lose points, the words that
-    must name it in their messages, and the other tasks it may cost."""
+    must name it in their messages, and the other tasks it costs."""
 
     name: str
     file: str

@@ -98,15 +98,15 @@ PAIRS = (
         "pairs/models.py",
         "                auxiliary.append(self.auxiliary[name](x.flatten(1)))",
         "                self.auxiliary[name](x.flatten(1))",
-        ("models",),
+        ("auxiliary",),
+        named="one (N, 2) output per auxiliary classifier",
     ),
     edit(
         "features: the two images concatenated, not stacked",
         "pairs/models.py",
         "        return torch.stack([branch(x[:, k]) for k, branch in enumerate(self.branches)], 1)\n",
         "        return torch.cat([branch(x[:, k]) for k, branch in enumerate(self.branches)], 1).unsqueeze(1)\n",
-        ("models",),
-        also=("weight_sharing", "auxiliary"),
+        ("weight_sharing",),
     ),
     edit(
         "draw_pairs: targets compared with < instead of <=",
@@ -123,6 +123,5 @@ PAIRS = (
         "less_or_equal = torch.ones(10, 10, dtype=torch.bool, device=digits.device).triu(1)",
         ("comparison",),
         named="P(a < b) instead of P(a <= b)",
-        also=("pair_accuracy",),
     ),
 )

@@ -1,5 +1,5 @@
-"""Every mutant loses points in the tasks it breaks, its message names the mistake, and no
-other task loses points unless the mutant's ``also`` says so."""
+"""Every mutant loses points in the tasks it breaks, its message names the mistake, no check
+crashes, and the only other tasks that lose points are those its ``also`` lists, each of which does."""
 
 from __future__ import annotations
 
@@ -62,11 +62,12 @@ def test_a_mutant_loses_points_where_it_breaks_and_names_its_mistake(mutant, rep
         for task in {check.task for check in report.checks}
         if report.task_score(task)[0] < report.task_score(task)[1]
     }
-    assert set(expectation.tasks) <= lost, f"{mutant.name} kept points in {set(expectation.tasks) - lost}"
-    assert lost <= set(expectation.tasks) | set(expectation.also), (
-        f"{mutant.name} also lost points in {lost - set(expectation.tasks) - set(expectation.also)}:\n"
-        + report.feedback()
+    expected = set(expectation.tasks) | set(expectation.also)
+    assert lost == expected, (
+        f"{mutant.name} lost points in {sorted(lost)}, expected exactly {sorted(expected)}:\n" + report.feedback()
     )
+    crashed = [check.name for check, outcome in report.failures() if outcome.status == "crashed"]
+    assert not crashed, f"{mutant.name}: checks crashed instead of failing: {crashed}\n" + report.feedback()
     if expectation.named:
         text = "\n".join(outcome.message for check, outcome in report.failures() if check.task in expectation.tasks)
         assert expectation.named in text, f"{mutant.name}: the message does not name the mistake:\n{text}"
