@@ -4,6 +4,8 @@ import importlib
 import inspect
 import pkgutil
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -84,6 +86,27 @@ def test_start_copies_the_exercises_and_never_overwrites(tmp_path):
     assert not (copy / exercises.DIGEST_FILE).exists()
     with pytest.raises(exercises.StartError, match="exists already"):
         exercises.start(tmp_path / "mine")
+
+
+def run_kit(*arguments, cwd=exercises.ROOT):
+    """``python ARGUMENTS`` in ``cwd``: (exit status, stdout and stderr joined)."""
+    process = subprocess.run([sys.executable, *arguments], cwd=cwd, capture_output=True, text=True, timeout=120)
+    return process.returncode, process.stdout + process.stderr
+
+
+def test_the_start_command_copies_once_and_the_copy_names_itself(tmp_path):
+    status, output = run_kit("-m", "autograder", "start", str(tmp_path / "mine"))
+    assert status == 0 and f"--solution {tmp_path / 'mine'}" in output, output
+    status, output = run_kit("-m", "autograder", "start", str(tmp_path / "mine"))
+    assert status == 2 and "exists already" in output, output
+    for command in ("mine.framework", "mine.pairs", "mine.framework.plots"):
+        status, output = run_kit("-m", command, "--help", cwd=tmp_path)
+        assert status == 0 and f"usage: python -m {command} " in output, output
+
+
+def test_the_build_command_checks_the_exercises():
+    status, output = run_kit("-m", "autograder", "build-exercises", "--check")
+    assert status == 0 and "up to date" in output, output
 
 
 def test_the_exercises_speak_of_themselves():

@@ -20,7 +20,7 @@ from .training import accuracy
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line, run, and return the exit status."""
     parser = argparse.ArgumentParser(
-        prog="python -m exercises.framework",
+        prog=f"python -m {__package__}",  # the package it runs as, under any name
         description="Train the EPFL network (2-25-25-25-2, Tanh) on the disk task with the default "
         "recipe: "
         + ", then ".join(f"{p.epochs} epochs at lr {p.lr}" for p in RECIPE)

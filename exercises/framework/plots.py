@@ -79,7 +79,7 @@ def draw_boundary(ax, model: Module, data: DiskSets, resolution: int = 300) -> N
 
 def main(argv: list[str] | None = None) -> None:
     """Save a figure of the disk training set as PNG."""
-    parser = argparse.ArgumentParser(prog="python -m exercises.framework.plots", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=main.__doc__)
     parser.add_argument("out", help="path of the PNG file to write")
     parser.add_argument("--seed", type=int, default=0, help="seed of the points (default: 0)")
     args = parser.parse_args(argv)

@@ -69,7 +69,7 @@ def show_accuracy(curves: dict[str, list[list[float]]], title: str) -> Figure:
 
 def main(argv: list[str] | None = None) -> None:
     """Save a figure of sample training pairs as PNG."""
-    parser = argparse.ArgumentParser(prog="python -m exercises.pairs.plots", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=main.__doc__)
     parser.add_argument("out", help="path of the PNG file to write")
     parser.add_argument("--seed", type=int, default=0, help="seed of the pairs (default: 0)")
     parser.add_argument("--count", type=int, default=8, help="pairs to show (default: 8)")

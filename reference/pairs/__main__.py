@@ -23,7 +23,7 @@ from .plots import show_accuracy
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line, run the rounds, write the outputs, and return the exit status."""
     parser = argparse.ArgumentParser(
-        prog="python -m reference.pairs",
+        prog=f"python -m {__package__}",  # the package it runs as, under any name
         description="Train pair models over several rounds (new pairs, initialisation and batch order in "
         "each) and write a Markdown and CSV table, accuracy plots and a JSON file of every round.",
     )
