@@ -727,8 +727,9 @@ def expect_trajectory(result: dict, inputs: dict, checked: str, hint: str) -> No
                 label,
                 show(expected),
                 "the parameter unchanged",
-                "update the parameter tensor in place (parameter.sub_(...) or -=); p = p - lr * g only rebinds a "
-                "local name",
+                "update the parameter tensor in place (parameter.sub_(...) or -=): p = p - lr * g only rebinds a "
+                "local name; and compute the velocity first, v = mu v + g, then p -= lr v: a step taken with the "
+                "velocity before its update moves nothing at first",
             )
         mistakes = {name: sgd_trajectory(inputs, name)[step] for name in SGD_MISTAKES}
         expect_close(obtained, expected, label, hint, {SGD_MISTAKES[name]: value for name, value in mistakes.items()})

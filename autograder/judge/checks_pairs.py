@@ -119,23 +119,39 @@ def data_probe(calls: tuple[dict, ...] = DATA_CALLS) -> Probe:
     return Probe("pairs.pair_sets", {"calls": list(calls)}, data=True)
 
 
-def pair_set(result: dict, number: int, n: int) -> list[torch.Tensor]:
-    """The six tensors of call ``number``, checked to be six tensors."""
+def pair_set(result: dict, number: int) -> list[torch.Tensor]:
+    """The six tensors of call ``number``, checked to be six tensors of consistent shapes: per split,
+    input (n, 2, 14, 14), target (n,) and classes (n, 2), whatever n is."""
     data = result["calls"][number]
+    call = f"generate_pair_sets({', '.join(f'{k}={v}' for k, v in DATA_CALLS[number].items())})"
     expect(
         len(data) == 6 and all(isinstance(item, torch.Tensor) for item in data),
-        f"generate_pair_sets({', '.join(f'{k}={v}' for k, v in DATA_CALLS[number].items())})",
+        call,
         "six tensors: train_input, train_target, train_classes, test_input, test_target, test_classes",
         f"{len(data)} values: {', '.join(describe(item) for item in data)}",
         "return PairSets(*train, *test), as the scaffold does",
     )
+    expect(
+        all(well_formed(*data[first : first + 3]) for first in (0, 3)),
+        f"shapes of {call}",
+        "input (n, 2, 14, 14), target (n,), classes (n, 2), for train then test",
+        str([tuple(item.shape) for item in data]),
+        "draw_pairs returns images[pairs] (n, 2, 14, 14), the target (n,) and the classes (n, 2)",
+    )
     return data
+
+
+def well_formed(images: torch.Tensor, target: torch.Tensor, classes: torch.Tensor) -> bool:
+    """Whether one split's tensors have the shapes of n pairs, for their own n."""
+    if images.dim() != 4 or tuple(images.shape[1:]) != (2, 14, 14):
+        return False
+    return tuple(target.shape) == (len(images),) and tuple(classes.shape) == (len(images), 2)
 
 
 @check("pair_data.shapes")
 def data_shapes() -> CheckRun:
     """Shapes, dtypes and pixel range of generate_pair_sets(200, seed=0)."""
-    data = pair_set((yield data_probe()), 0, 200)
+    data = pair_set((yield data_probe()), 0)
     shapes = [tuple(item.shape) for item in data]
     expect(
         shapes == [(200, 2, 14, 14), (200,), (200, 2)] * 2,
@@ -165,7 +181,7 @@ def data_shapes() -> CheckRun:
 @check("pair_data.images")
 def data_images() -> CheckRun:
     """Every image of the pairs is an MNIST image of its split, and its class is that image's label."""
-    data = pair_set((yield data_probe()), 0, 200)
+    data = pair_set((yield data_probe()), 0)
     for split, images, classes in (("train", data[0], data[2]), ("test", data[3], data[5])):
         found = lookup(images.reshape(-1, 14, 14), split)
         expect(
@@ -191,7 +207,7 @@ def data_targets() -> CheckRun:
     """The target is 1 exactly when the first digit is <= the second."""
     result = yield data_probe()
     for number in (0, 3):
-        data = pair_set(result, number, 200)
+        data = pair_set(result, number)
         for target, classes in ((data[1], data[2]), (data[4], data[5])):
             first, second = classes[:, 0], classes[:, 1]
             named = {
@@ -247,7 +263,7 @@ def data_no_repeat() -> CheckRun:
 def data_seed() -> CheckRun:
     """The same seed gives the same pairs; another seed gives other pairs."""
     result = yield data_probe()
-    first, again, other = (pair_set(result, number, 200) for number in (0, 1, 2))
+    first, again, other = (pair_set(result, number) for number in (0, 1, 2))
     expect(
         all(torch.equal(a, b) for a, b in zip(first, again, strict=True)),
         "generate_pair_sets(200, seed=0) twice",
@@ -267,8 +283,9 @@ def data_seed() -> CheckRun:
 @check("pair_data.distinct")
 def data_distinct() -> CheckRun:
     """distinct=True: n pairs in every tensor, and no pair of two equal digits."""
-    data = (yield data_probe())["calls"][3]
-    lengths = [len(item) if isinstance(item, torch.Tensor) else -1 for item in data]
+    result = yield data_probe()
+    data = result["calls"][3]
+    lengths = [item.shape[0] if isinstance(item, torch.Tensor) and item.dim() else -1 for item in data]
     expect(
         lengths == [200] * 6,
         "generate_pair_sets(200, seed=0, distinct=True)",
@@ -278,6 +295,7 @@ def data_distinct() -> CheckRun:
         if 0 < max(lengths) < 200
         else "drop the pairs of equal digits first, then keep the first n",
     )
+    data = pair_set(result, 3)
     for classes in (data[2], data[5]):
         expect(
             bool((classes[:, 0] != classes[:, 1]).all()),
@@ -486,6 +504,15 @@ def loss_check(name: str) -> CheckRun:
         f"a weight of 0 switches the {needed.split('_')[0]} losses off",
     )
     outputs = {key: value.double() for key, value in result["outputs"].items()}
+    wanted = {"comparison": (6, 2), "digits": (6, 2, 10)} | {key: (6, 2) for key in outputs if key != "digits"}
+    shapes = {key: tuple(value.shape) for key, value in outputs.items()}
+    expect(
+        "comparison" in shapes and all(shape == wanted[key] for key, shape in shapes.items()),
+        f"{name}: the output for six pairs (training mode)",
+        "comparison (6, 2), digits (6, 2, 10) or None, each auxiliary output (6, 2)",
+        ", ".join(f"{key} {shape}" for key, shape in shapes.items()) or "no tensor",
+        "the models task checks every output's shape: see its messages",
+    )
     if name in AUXILIARY:
         shapes = [tuple(value.shape) for key, value in outputs.items() if key.startswith("auxiliary")]
         expect(

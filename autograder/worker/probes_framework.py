@@ -360,7 +360,7 @@ def dtype_run(
     output = layer(x.clone())
     result = {
         "Linear: forward": describe_value(output),
-        "Linear: backward": describe_value(layer.backward(torch.ones_like(output))),
+        "Linear: backward": describe_value(layer.backward(torch.ones(len(x), 4, dtype=dtype))),
     }
     for name in ("ReLU", "Tanh", "Sigmoid"):
         activation = getattr(namespace, name)()

@@ -253,4 +253,23 @@ FRAMEWORK = (
         ("activations",),
         named="computed from the input, 1 - s^2",
     ),
+    edit(
+        "sequential: backward returns nothing",
+        "framework/sequential.py",
+        "            grad_output = module.backward(grad_output)\n        return grad_output\n",
+        "            grad_output = module.backward(grad_output)\n",
+        ("sequential",),
+        named="the value it returns",
+    ),
+    edit(
+        "sgd: steps before updating the velocity",
+        "framework/optim.py",
+        "            torch.add(grad, velocity, alpha=self.momentum, out=velocity)\n"
+        "            parameter.sub_(velocity, alpha=self.lr)\n",
+        "            parameter.sub_(velocity, alpha=self.lr)\n"
+        "            torch.add(grad, velocity, alpha=self.momentum, out=velocity)\n",
+        ("sgd",),
+        named="compute the velocity first",
+        also=DISK,
+    ),
 )

@@ -124,4 +124,12 @@ PAIRS = (
         ("comparison",),
         named="P(a < b) instead of P(a <= b)",
     ),
+    edit(
+        "draw_pairs: the classes returned flat",
+        "pairs/data.py",
+        "    return images[pairs], target, classes\n",
+        "    return images[pairs], target, classes.flatten()\n",
+        ("pair_data",),
+        named="target (n,), classes (n, 2)",
+    ),
 )
