@@ -300,16 +300,6 @@ def linear_forward() -> CheckRun:
         )
 
 
-@check("linear.forward_no_bias")
-def linear_forward_no_bias() -> CheckRun:
-    """Linear(3, 4, bias=False): one parameter, and forward is x W^T."""
-    request, (weight,), x, _ = linear_probe(bias=False)
-    result = yield request
-    checked = "Linear(3, 4, bias=False) on x of shape (6, 3), float32"
-    y = tensor(result["output"], checked, (6, 4), F32, "without a bias, forward is x @ weight.T")
-    expect_close(y, x.double() @ weight.double().T, f"{checked}: values", "without a bias, forward is x @ weight.T")
-
-
 def linear_backward_results(bias: bool = True) -> CheckRun:
     """Run the backward probe of Linear(3, 4); return (result, parameters, x, g)."""
     request, parameters, x, g = linear_probe(bias=bias)
@@ -390,10 +380,14 @@ def linear_backward_bias() -> CheckRun:
     )
 
 
-@check("linear.backward_no_bias")
-def linear_backward_no_bias() -> CheckRun:
-    """Linear(3, 4, bias=False).backward(g): input gradient g W, weight gradient g^T x."""
+@check("linear.no_bias")
+def linear_no_bias() -> CheckRun:
+    """Linear(3, 4, bias=False): one parameter; forward x W^T; backward's input gradient g W and weight
+    gradient g^T x. One check: a layer without bias=False loses it once."""
     result, (weight,), x, g = yield from linear_backward_results(bias=False)
+    checked = "Linear(3, 4, bias=False) on x of shape (6, 3), float32"
+    y = tensor(result["output"], checked, (6, 4), F32, "without a bias, forward is x @ weight.T")
+    expect_close(y, x.double() @ weight.double().T, f"{checked}: values", "without a bias, forward is x @ weight.T")
     checked = "Linear(3, 4, bias=False).backward(g), x (6, 3), g (6, 4), float32"
     grad_input = tensor(
         result["grad_input"], f"{checked}: the returned input gradient", (6, 3), F32, "return grad_output @ weight"
