@@ -1,11 +1,13 @@
 """The exercise generator: stubs in place of solutions, nothing else changed, nothing leaked."""
 
+import ast
 import importlib
 import inspect
 import pkgutil
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -107,6 +109,46 @@ def test_the_start_command_copies_once_and_the_copy_names_itself(tmp_path):
 def test_the_build_command_checks_the_exercises():
     status, output = run_kit("-m", "autograder", "build-exercises", "--check")
     assert status == 0 and "up to date" in output, output
+
+
+def is_stub(statement: ast.AST) -> bool:
+    """Whether a node is a stub's ``raise NotImplementedError("task ...")``."""
+    if not (isinstance(statement, ast.Raise) and isinstance(statement.exc, ast.Call)):
+        return False
+    call = statement.exc
+    named = isinstance(call.func, ast.Name) and call.func.id == "NotImplementedError"
+    text = call.args[0].value if call.args and isinstance(call.args[0], ast.Constant) else None
+    return named and isinstance(text, str) and text.startswith("task ")
+
+
+def test_is_stub_recognises_a_stub_and_only_a_stub():
+    body = ast.parse('raise NotImplementedError("task x: write f")\nraise NotImplementedError("other")').body
+    assert [is_stub(statement) for statement in body] == [True, False]
+
+
+def test_every_stub_compiles_and_nothing_follows_its_raise():
+    """A stub reads as it runs: the raise ends its block, and every name the file uses is defined."""
+    for path in exercises.EXERCISES.rglob("*.py"):
+        tree = ast.parse(path.read_text(), str(path))
+        assert sum(map(is_stub, ast.walk(tree))) == path.read_text().count(exercises.STUB_COMMENT), path
+        for node in ast.walk(tree):
+            for field in ("body", "orelse"):
+                block = getattr(node, field, None)
+                if not isinstance(block, list):
+                    continue
+                for position, statement in enumerate(block):
+                    assert not (is_stub(statement) and block[position + 1 :]), (
+                        f"{path}:{statement.lineno}: after a stub"
+                    )
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff is not installed: pip install -e '.[dev]'")
+    checked = subprocess.run(
+        [ruff, "check", "--isolated", "--no-cache", "--select", "F821", str(exercises.EXERCISES)],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stdout
 
 
 def test_the_exercises_speak_of_themselves():
