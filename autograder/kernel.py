@@ -72,6 +72,10 @@ class NotebookNames:
     def __init__(self, namespace: Any) -> None:
         self._names = vars(namespace)
 
+    def globals_of(self, name: str) -> dict[str, Any]:
+        """The notebook's globals, where every name it defines lives."""
+        return self._names
+
     def __getattr__(self, name: str) -> Any:
         if name in self._names:
             return self._names[name]

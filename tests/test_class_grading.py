@@ -361,10 +361,12 @@ def make_class(folder: Path) -> dict[str, tuple[str, str]]:
         expected[f"reference{number}"] = ("graded", "full")
     shutil.copytree(ROOT / "exercises", folder / "exercises", ignore=shutil.ignore_patterns("__pycache__"))
     expected["exercises"] = ("graded", "zero")
-    for number, mutant in enumerate(MUTANTS[::3]):
+    for number, mutant in enumerate(MUTANTS[::3]):  # each hands in the project it gets wrong, graded alone
         student = copy_reference(folder / f"mutant{number:02d}")
         for old, new in mutant.edits:
             edit(student, mutant.file, old, new)
+        other = "pairs" if mutant.file.startswith("framework/") else "framework"
+        shutil.rmtree(student / other)
         expected[f"mutant{number:02d}"] = ("graded", "partial")
     broken = copy_reference(folder / "syntax_error")
     edit(broken, "framework/linear.py", "def backward(self, grad_output", "def backward(self grad_output")
@@ -498,7 +500,8 @@ def make_small_class(folder: Path) -> Path:
     for number in range(1, 4):
         copy_reference(folder / f"reference{number}")
     shutil.copytree(ROOT / "exercises", folder / "exercises", ignore=shutil.ignore_patterns("__pycache__"))
-    for name, mutant in (("sign", MUTANTS[0]), ("momentum", MUTANTS[16])):
+    chosen = {"sign": "linear: wrong sign of the input gradient", "momentum": "sgd: momentum buffer never updated"}
+    for name, mutant in ((name, next(m for m in MUTANTS if m.name == wanted)) for name, wanted in chosen.items()):
         student = copy_reference(folder / name)
         for old, new in mutant.edits:
             edit(student, mutant.file, old, new)

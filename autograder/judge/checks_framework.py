@@ -344,7 +344,21 @@ def gradient_of(result: dict, index: int, checked: str, shape: tuple[int, ...]) 
 
 @check("linear.backward_weight")
 def linear_backward_weight() -> CheckRun:
-    """Linear(3, 4).backward(g) leaves g^T x in the weight's gradient (which starts at zero)."""
+    """Linear(4, 4).backward(g), then Linear(3, 4).backward(g), leave g^T x in the weight's gradient (which
+    starts at zero). The square layer comes first: there, the transposed gradient x^T g has the right
+    shape, and the message can name it."""
+    parameters, x, g = default_init(4, 4, seed=5), randn(6, 4, seed=6), randn(6, 4, seed=7)
+    square = {"module": spec("Linear", 4, 4), "inputs": [x], "label": "Linear(4, 4)", "parameters": parameters}
+    result = yield Probe("framework.forward_backward", square | {"grad_output": g})
+    checked = "weight_grad after Linear(4, 4).backward(g), x (6, 4), g (6, 4), float32"
+    expected = g.double().T @ x.double()
+    expect_close(
+        gradient_of(result, 0, checked, (4, 4)),
+        expected,
+        f"{checked}: values",
+        "dL/dW = grad_output.T @ x, summed over the batch",
+        {"the weight gradient transposed: x.T @ grad_output instead of grad_output.T @ x": expected.T},
+    )
     result, _, x, g = yield from linear_backward_results()
     checked = "weight_grad after Linear(3, 4).backward(g), x (6, 3), g (6, 4), float32"
     grad = gradient_of(result, 0, checked, (4, 3))

@@ -67,6 +67,13 @@ class Namespace:
         self._project = project
         self._modules = modules
 
+    def globals_of(self, name: str) -> dict[str, Any]:
+        """The globals of the file that defines ``name``: where a probe may put the kit's parts."""
+        for module in self._modules:
+            if name in vars(module):
+                return vars(module)
+        raise AttributeError(f"{name} is not defined in {', '.join(module.__name__ for module in self._modules)}")
+
     def __getattr__(self, name: str) -> Any:
         for module in self._modules:
             if name in vars(module):

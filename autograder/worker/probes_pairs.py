@@ -6,13 +6,14 @@ so the same request gives the same answer.
 
 from __future__ import annotations
 
-import sys
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import torch
 
 from .probes_framework import ProbeError, describe_value
-from .trusted import TrustedPairOutput, TrustedPairSets, trusted_pair_model, use_trusted_parts
+from .trusted import TrustedPairOutput, TrustedPairSets, trusted_pair_model, trusted_parts
 
 EVALUATION_BATCH = 500
 
@@ -32,15 +33,25 @@ def output_fields(output: Any) -> dict[str, Any]:
     return fields
 
 
-def model(namespace: Any, name: str, seed: int, trusted: tuple[str, ...] = ()) -> torch.nn.Module:
-    """``MODELS[name]()`` built after ``torch.manual_seed(seed)``, the ``trusted`` parts of
-    ``pairs/models.py`` replaced by the kit's (``TRUSTED_PAIR_PARTS``)."""
-    use_trusted_parts(sys.modules.get("pairs.models"), list(trusted))
+def model(namespace: Any, name: str, seed: int) -> torch.nn.Module:
+    """``MODELS[name]()`` built after ``torch.manual_seed(seed)``."""
     models = namespace.MODELS
     if name not in models:
         raise ProbeError(f"MODELS has no model {name!r}; its keys are {', '.join(map(str, models))}")
     torch.manual_seed(seed)
     return models[name]()
+
+
+def with_trusted_parts(probe: Callable[..., dict]) -> Callable[..., dict]:
+    """A probe run with the ``trusted`` parts of the student's models file (names of
+    ``TRUSTED_PAIR_PARTS``) replaced by the kit's, and put back after."""
+
+    @functools.wraps(probe)
+    def run(namespace: Any, *, trusted: tuple[str, ...] = (), **arguments: Any) -> dict:
+        with trusted_parts(namespace.globals_of("MODELS"), tuple(trusted)):
+            return probe(namespace, **arguments)
+
+    return run
 
 
 def imported(namespace: Any) -> dict:
@@ -57,10 +68,11 @@ def pair_sets(namespace: Any, calls: list[dict]) -> dict:
     return {"calls": results}
 
 
-def outputs(namespace: Any, name: str, seed: int, input: torch.Tensor, trusted: tuple[str, ...] = ()) -> dict:
+@with_trusted_parts
+def outputs(namespace: Any, name: str, seed: int, input: torch.Tensor) -> dict:
     """A model's outputs in training mode, in evaluation mode on the batch and on its first two pairs,
     its features, and its parameter count."""
-    network = model(namespace, name, seed, trusted)
+    network = model(namespace, name, seed)
     result: dict[str, Any] = {"parameters": sum(parameter.numel() for parameter in network.parameters())}
     network.train()
     torch.manual_seed(seed + 1)
@@ -73,9 +85,10 @@ def outputs(namespace: Any, name: str, seed: int, input: torch.Tensor, trusted: 
     return result
 
 
-def features(namespace: Any, name: str, seed: int, input: torch.Tensor, trusted: tuple[str, ...] = ()) -> dict:
+@with_trusted_parts
+def features(namespace: Any, name: str, seed: int, input: torch.Tensor) -> dict:
     """``features`` of the pairs and of the pairs with their two images swapped, in evaluation mode."""
-    network = model(namespace, name, seed, trusted)
+    network = model(namespace, name, seed)
     network.eval()
     with torch.no_grad():
         return {
@@ -84,14 +97,9 @@ def features(namespace: Any, name: str, seed: int, input: torch.Tensor, trusted:
         }
 
 
+@with_trusted_parts
 def loss(
-    namespace: Any,
-    name: str,
-    seed: int,
-    input: torch.Tensor,
-    target: torch.Tensor,
-    classes: torch.Tensor,
-    trusted: tuple[str, ...] = (),
+    namespace: Any, name: str, seed: int, input: torch.Tensor, target: torch.Tensor, classes: torch.Tensor
 ) -> dict:
     """``model.loss`` on a batch in training mode: its value, the outputs, the number of auxiliary
     classifiers, and the loss's gradient with respect to each output.
@@ -100,7 +108,7 @@ def loss(
     gradient is that of the loss's own term (a comparison computed from the digits
     does not add its path to the digits' gradient).
     """
-    network = model(namespace, name, seed, trusted)
+    network = model(namespace, name, seed)
     network.train()
     torch.manual_seed(seed + 1)
     output = network(input.clone())

@@ -9,6 +9,8 @@ compute what the trusted parts do.
 from __future__ import annotations
 
 import contextlib
+import functools
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 import torch
@@ -275,11 +277,29 @@ TRUSTED_PAIR_PARTS = {
 }
 
 
-def use_trusted_parts(module: Any, parts: list[str]) -> None:
-    """Replace ``parts`` of the student's models module by the kit's, where the module defines them."""
+@contextlib.contextmanager
+def trusted_parts(names: dict[str, Any], parts: tuple[str, ...]) -> Iterator[None]:
+    """While inside, ``parts`` of the student's models file, whose names are ``names`` (its globals),
+    are the kit's; everything is put back on the way out.
+
+    A function part is replaced in ``names``, a method on its class, wherever the file
+    defines them: a file without a ``PerImage`` keeps its own way of doing it.
+    """
+    restore: list[Callable[[], None]] = []
     for part in parts:
         holder, function = TRUSTED_PAIR_PARTS[part]
-        owner = getattr(module, holder, None) if holder else module
-        name = part.rpartition(".")[2]
-        if isinstance(owner, type) or (owner is module and name in vars(module)):
-            setattr(owner, name, function)
+        attribute = part.rpartition(".")[2]
+        if not holder and attribute in names:
+            restore.append(functools.partial(names.__setitem__, attribute, names[attribute]))
+            names[attribute] = function
+        elif isinstance(owner := names.get(holder), type):
+            if attribute in vars(owner):
+                restore.append(functools.partial(setattr, owner, attribute, vars(owner)[attribute]))
+            else:
+                restore.append(functools.partial(delattr, owner, attribute))
+            setattr(owner, attribute, function)
+    try:
+        yield
+    finally:
+        for undo in reversed(restore):
+            undo()

@@ -36,11 +36,20 @@ FRAMEWORK = (
         named="averaged over the batch",
     ),
     edit(
-        "linear: weight gradient transposed the wrong way",
+        "linear: weight gradient rows in the wrong order",
         "framework/linear.py",
         "self.weight_grad += grad_output.T @ x",
         "self.weight_grad += (x.T @ grad_output).T.flip(0)",
         ("linear",),
+        also=DISK,
+    ),
+    edit(
+        "linear: weight gradient transposed",
+        "framework/linear.py",
+        "self.weight_grad += grad_output.T @ x",
+        "self.weight_grad += x.T @ grad_output",
+        ("linear",),
+        named="the weight gradient transposed",
         also=DISK,
     ),
     edit(
