@@ -6,8 +6,9 @@ must lose points in every task of ``tasks`` and of ``also``, and in no other tas
 the messages of ``tasks`` must contain ``named``, the mistake in the student's words.
 
 Only the accuracy tasks, ``disk_accuracy`` and ``pair_accuracy``, train the student's own parts
-together: a mistake that stops learning costs them as well, and ``also`` says so. It is exact:
-each task it lists must lose points too, as measured, and no other may.
+together, and ``float64`` runs each module of the framework: a mistake that stops learning, or a
+module that raises, costs them as well, and ``also`` says so. It is exact: each task it lists
+must lose points too, as measured, and no other may.
 """
 
 from __future__ import annotations
