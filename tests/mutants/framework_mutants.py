@@ -163,6 +163,14 @@ FRAMEWORK = (
         also=DISK,
     ),
     edit(
+        "accuracy: the last, incomplete batch left out",
+        "framework/training.py",
+        "    for first in range(0, len(inputs), batch_size):\n        predicted = class_labels(",
+        "    for first in range(0, len(inputs) - batch_size + 1, batch_size):\n        predicted = class_labels(",
+        ("training",),
+        named="the last, incomplete batch left out",
+    ),
+    edit(
         "accuracy: averages per-batch accuracies",
         "framework/training.py",
         "        correct += int((predicted == labels[first : first + batch_size]).sum())\n    return correct\n",
