@@ -309,7 +309,7 @@ def data_distinct() -> CheckRun:
 # Models -----------------------------------------------------------------------------------------
 
 
-def trusted_parts(task: str) -> tuple[str, ...]:
+def parts_not_of(task: str) -> tuple[str, ...]:
     """The parts of pairs/models.py that a check of ``task`` runs as the kit's: all but the task's own."""
     return tuple(part for part in TRUSTED_PAIR_PARTS if stub_task("pairs/models.py", part) != task)
 
@@ -317,7 +317,7 @@ def trusted_parts(task: str) -> tuple[str, ...]:
 def outputs_probe(name: str) -> Probe:
     """The probe of one model's outputs on six synthetic pairs."""
     return Probe(
-        "pairs.outputs", {"name": name, "seed": 0, "input": sample_pairs().input, "trusted": trusted_parts("models")}
+        "pairs.outputs", {"name": name, "seed": 0, "input": sample_pairs().input, "trusted": parts_not_of("models")}
     )
 
 
@@ -413,7 +413,7 @@ def sharing_check(name: str) -> CheckRun:
     """Weight sharing: features of the swapped pair are the swapped features, for the shared models only."""
     result = yield Probe(
         "pairs.features",
-        {"name": name, "seed": 0, "input": sample_pairs().input, "trusted": trusted_parts("weight_sharing")},
+        {"name": name, "seed": 0, "input": sample_pairs().input, "trusted": parts_not_of("weight_sharing")},
     )
     straight, swapped = result["straight"], result["swapped"]
     checked = f"{name}: features of the pairs with their two images swapped (evaluation mode)"
@@ -493,7 +493,7 @@ def loss_check(name: str) -> CheckRun:
     """model.loss: its value from the model's own outputs and weights, and its gradient reaching every output."""
     data = sample_pairs()
     arguments = {"name": name, "seed": 0, "input": data.input, "target": data.target, "classes": data.classes}
-    result = yield Probe("pairs.loss", arguments | {"trusted": trusted_parts("auxiliary")})
+    result = yield Probe("pairs.loss", arguments | {"trusted": parts_not_of("auxiliary")})
     weights = {"aux_weight": result["aux_weight"], "digit_weight": result["digit_weight"]}
     needed = "aux_weight" if name in AUXILIARY else "digit_weight"
     expect(
@@ -504,22 +504,22 @@ def loss_check(name: str) -> CheckRun:
         f"a weight of 0 switches the {needed.split('_')[0]} losses off",
     )
     outputs = {key: value.double() for key, value in result["outputs"].items()}
-    wanted = {"comparison": (6, 2), "digits": (6, 2, 10)} | {key: (6, 2) for key in outputs if key != "digits"}
     shapes = {key: tuple(value.shape) for key, value in outputs.items()}
     expect(
-        "comparison" in shapes and all(shape == wanted[key] for key, shape in shapes.items()),
+        "comparison" in shapes
+        and all(shape == ((6, 2, 10) if key == "digits" else (6, 2)) for key, shape in shapes.items()),
         f"{name}: the output for six pairs (training mode)",
         "comparison (6, 2), digits (6, 2, 10) or None, each auxiliary output (6, 2)",
         ", ".join(f"{key} {shape}" for key, shape in shapes.items()) or "no tensor",
         "the models task checks every output's shape: see its messages",
     )
     if name in AUXILIARY:
-        shapes = [tuple(value.shape) for key, value in outputs.items() if key.startswith("auxiliary")]
+        collected = sum(key.startswith("auxiliary") for key in shapes)  # their shapes are checked above
         expect(
-            len(shapes) == result["classifiers"] and all(shape == (6, 2) for shape in shapes),
+            collected == result["classifiers"],
             f"{name}: output.auxiliary for six pairs, as run_stages collects it",
             f"one (N, 2) output per auxiliary classifier: {result['classifiers']} of shape (6, 2)",
-            f"{len(shapes)}" + (f" of shapes {shapes}" if shapes else ""),
+            f"{collected}",
             "after each stage named in self.auxiliary, append that classifier's logits to the list",
         )
     value = result["value"]

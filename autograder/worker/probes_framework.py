@@ -82,17 +82,22 @@ def parameter_pairs(module: Any, label: str) -> list[tuple[torch.Tensor, torch.T
 def set_parameters(module: Any, values: list[torch.Tensor], label: str) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """Write ``values`` into the parameters ``param()`` returns, in place, and zero their gradients."""
     pairs = parameter_pairs(module, label)
-    if len(pairs) != len(values):
-        raise ProbeError(f"{label}.param() returned {len(pairs)} pairs, expected {len(values)}")
-    for (parameter, grad), value in zip(pairs, values, strict=True):
-        if parameter.shape != value.shape:
-            raise ProbeError(
-                f"{label}.param() holds a parameter of shape {tuple(parameter.shape)} where "
-                f"{tuple(value.shape)} is expected"
-            )
-        parameter.copy_(value)
+    write_values([parameter for parameter, _ in pairs], values, f"{label}.param()")
+    for _, grad in pairs:
         grad.zero_()
     return pairs
+
+
+def write_values(tensors: list[torch.Tensor], values: list[torch.Tensor], label: str) -> None:
+    """Copy ``values`` into ``tensors`` in place, after checking their count and shapes (``label`` holds them)."""
+    if len(tensors) != len(values):
+        raise ProbeError(f"{label} holds {len(tensors)} parameters, expected {len(values)}")
+    for tensor, value in zip(tensors, values, strict=True):
+        if tensor.shape != value.shape:
+            raise ProbeError(
+                f"{label} holds a parameter of shape {tuple(tensor.shape)} where {tuple(value.shape)} is expected"
+            )
+        tensor.copy_(value)
 
 
 @probe
@@ -282,8 +287,7 @@ def save_load(namespace: Any, module: dict, parameters: list) -> dict:
     two models are compared by ``architecture()``, not by their forward passes.
     """
     model = build(namespace, module)
-    for tensor, value in zip(linear_parameters(namespace, model), parameters, strict=True):
-        tensor.copy_(value)
+    write_values(linear_parameters(namespace, model), parameters, "the model's Linear layers (weight, bias)")
     path = Path(tempfile.mkdtemp()) / "model.pt"
     namespace.save(model, path)
     loaded = namespace.load(path)
@@ -302,7 +306,7 @@ def linear_parameters(namespace: Any, model: Any) -> list[torch.Tensor]:
     tensors = []
     for layer in model:
         if isinstance(layer, namespace.Linear):
-            tensors += [tensor for tensor in (layer.weight, layer.bias) if tensor is not None]
+            tensors += [tensor for tensor in (layer.weight, layer.bias) if isinstance(tensor, torch.Tensor)]
     return tensors
 
 

@@ -177,9 +177,7 @@ class TrustedPairModel(nn.Module):
         return TrustedPairOutput(comparison, digits, (self.auxiliary_head(images.flatten(1)),))
 
     def loss(self, output: Any, target: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
-        loss = F.cross_entropy(output.comparison, target)
-        loss = loss + self.aux_weight * F.cross_entropy(output.auxiliary[0], target)
-        return loss + self.digit_weight * F.cross_entropy(output.digits.flatten(0, 1), classes.flatten())
+        return trusted_loss(self, output, target, classes)
 
 
 class TrustedPairSets(NamedTuple):
