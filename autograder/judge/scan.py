@@ -17,9 +17,28 @@ finds, per file and line, every use the grading does not allow:
   ``set_grad_enabled`` with anything but a literal ``False``, ``inference_mode`` with
   anything but nothing or ``True``, and ``torch.load`` without ``weights_only=True``.
   ``torch.no_grad()`` and ``torch.set_grad_enabled(False)`` are allowed: the course's
-  handout asks for them.
+  handout asks for them. Autograd has other doors, closed too: a tensor's ``.grad``,
+  ``.is_leaf`` and the like (the framework's own gradients are ``weight_grad`` and
+  ``bias_grad``); an assignment to an attribute of a torch object (``torch.x = ...``, or
+  ``m.mode = False`` where ``m = torch.inference_mode()``); a ``**`` mapping passed to a torch
+  function, or built with computed keys (``{"requires" + "_grad": True}``), since it hides the
+  keywords it passes (forwarding ``**kwargs`` to one's own classes stays allowed); and
+  ``.backward(`` with autograd's keywords (``gradient=``, ``retain_graph=``...: the
+  framework's ``backward`` takes a gradient, the loss's nothing).
 - **Imports, project 1** (``pairs/``), a denylist: the reflective modules (``sys``,
   ``inspect``, ``importlib``, ``gc``, ``builtins``, ``ctypes``, ``pickle``...).
+
+- **The kit itself**, in both projects: graded code must be the student's own, so an import
+  (``import``, ``from ... import``, or a loader called with a literal name) of a module of
+  the kit (``worker``, ``autograder``, ``reference``, ``exercises``, or any top-level file or
+  folder of the kit) is a finding.
+- **Embedded data**, in both projects: a graded file has no room for trained weights (a
+  model that brings trained features adapts to any relabelling from the training labels it
+  is given, and a useful digit classifier fits in 2 KB). The judge's copy has no comments or
+  docstrings (``submission.strip``), and the scan caps what is left: each literal, the
+  literals of a file, and those of the whole project (helper files cannot share out what
+  one file may not hold). Since any file can read another's source, a finding on embedded
+  data costs every task of its project.
 
 An attribute chain that starts at an imported name is resolved against the real module
 here, step by step, so ``os.sys`` or ``torch.sys`` is seen for what it is: every module on
@@ -141,6 +160,39 @@ AUTOGRAD_ATTRIBUTES = frozenset(
         "vmap",
     }
 )
+# Attributes of a tensor that only autograd fills; as names they stay free (``for parameter, grad in ...``).
+GRADIENT_ATTRIBUTES = frozenset({"grad", "is_leaf", "register_post_accumulate_grad_hook", "_grad", "_grad_fn"})
+BACKWARD_KEYWORDS = frozenset({"gradient", "retain_graph", "create_graph", "inputs"})  # torch.Tensor.backward's
+LOADERS = frozenset({"__import__", "import_module", "find_spec", "find_loader", "load_module"})  # take a module name
+# The kit's own modules, as graded code could name them: the worker's package (the sandbox's
+# /grader/worker) and every top-level file or folder of the kit.
+KIT_MODULES = frozenset(
+    {
+        "worker",
+        *(
+            entry.stem
+            for entry in KIT.iterdir()
+            if (entry.suffix == ".py" and entry.is_file()) or (entry.is_dir() and entry.name.isidentifier())
+        ),
+    }
+)
+# Caps on embedded data, in UTF-8 bytes of literal values (a number counts the characters of its
+# repr), docstrings and bare string statements left out (the copy empties them). Measured by
+# `pytest tests/test_scan.py -k margin -s` over reference/, exercises/ and every equivalent of
+# tests/equivalents: the longest literal has 250 bytes (a message of framework/training.py), the most a
+# file holds is 1,145 (pairs/mnist.py, a scaffold students do not edit; the files they write hold at
+# most 683, pairs/models.py), the most a project holds is 4,910 (exercises' framework/, its stub
+# messages included; the reference's 4,370 and 4,475). A 196x10 linear digit classifier at 8 bits
+# needs 1,960 bytes: it no longer fits in one file, and the whole project has room for little more.
+MAX_LITERAL_BYTES = 512
+MAX_FILE_DATA_BYTES = 1536
+MAX_PROJECT_DATA_BYTES = 6144
+DATA_FIX = (
+    f"graded code holds at most {MAX_LITERAL_BYTES} bytes per literal, {MAX_FILE_DATA_BYTES:,} per file and "
+    f"{MAX_PROJECT_DATA_BYTES:,} per project, no room for trained weights or data: compute the values in code "
+    "or shorten the text"
+)
+AUTOGRAD_HINT = "the framework computes its gradients itself, without autograd"
 FRAMEWORK_MODULES = frozenset(
     {
         "torch",
@@ -265,6 +317,13 @@ class FileScan:
     syntax_error: str | None = None
     imports: set[str] = field(default_factory=set)  # module paths: "linear", "sub/helpers"
     package_names: set[str] = field(default_factory=set)  # "from . import X": a module, or a name of __init__.py
+    data: list[tuple[int, int]] = field(default_factory=list)  # (line, bytes) of each literal, docstrings aside
+    data_findings: list[Finding] = field(default_factory=list)  # findings that cost the whole project
+
+    @property
+    def data_bytes(self) -> int:
+        """The bytes of all the file's literals."""
+        return sum(size for _, size in self.data)
 
 
 def module_allowed(name: str, policy: Policy) -> bool:
@@ -332,6 +391,8 @@ class Scanner(ast.NodeVisitor):
         self.result = FileScan()
         self.bindings: dict[str, Any] = {}  # name bound by an import -> the object it names (None: unknown)
         self.parents: dict[ast.AST, ast.AST] = {}
+        self.origins: dict[str, str] = {}  # name bound by an import -> the module it comes from, as written
+        self.torch_names: set[str] = set()  # names the file binds to a torch object (m = torch.inference_mode())
 
     def find(self, node: ast.AST, message: str) -> None:
         """Record a finding at ``node``'s line (once per line and message)."""
@@ -347,8 +408,38 @@ class Scanner(ast.NodeVisitor):
         for node in ast.walk(tree):  # bindings first: a name may be used above its import in a function
             if isinstance(node, ast.Import | ast.ImportFrom):
                 self.bind(node)
+        if self.policy.autograd:
+            self.torch_names = self.names_from_torch(tree)
         self.visit(tree)
         return self.result
+
+    def from_torch(self, expression: ast.AST | None) -> bool:
+        """Whether ``expression`` (``torch.x``, ``torch.f(...)[0].y``, ``m.y`` with ``m`` from torch)
+        starts at torch: a torch module, an object of torch's, or a name bound to one."""
+        while isinstance(expression, ast.Attribute | ast.Call | ast.Subscript):
+            expression = expression.func if isinstance(expression, ast.Call) else expression.value
+        if not isinstance(expression, ast.Name):
+            return False
+        origin = self.origins.get(expression.id, "")
+        return expression.id in self.torch_names or origin.partition(".")[0] == "torch"
+
+    def names_from_torch(self, tree: ast.Module) -> set[str]:
+        """The names the file binds (anywhere, by assignment or ``with ... as``) to a value from torch."""
+        sources: list[tuple[ast.AST, ast.AST]] = []  # (target, value)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign):
+                sources += [pair for target in node.targets for pair in assigned(target, node.value)]
+            elif isinstance(node, ast.AnnAssign | ast.NamedExpr) and node.value is not None:
+                sources.append((node.target, node.value))
+            elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+                sources.append((node.optional_vars, node.context_expr))
+        names: set[str] = set()
+        while True:
+            self.torch_names = names
+            found = {name for target, value in sources if self.from_torch(value) for name in bound_names(target)}
+            if found <= names:
+                return names
+            names = names | found
 
     # Imports ---------------------------------------------------------------------------------
 
@@ -360,20 +451,25 @@ class Scanner(ast.NodeVisitor):
                 self.bindings[alias.asname or top] = resolve_module(
                     top if not alias.asname else alias.name, self.policy
                 )
+                self.origins[alias.asname or top] = alias.name
         elif node.level == 0 and node.module:
             module = resolve_module(node.module, self.policy)
             for alias in node.names:
                 self.bindings[alias.asname or alias.name] = getattr(module, alias.name, None) if module else None
+                self.origins[alias.asname or alias.name] = node.module
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
-            self.check_module(node, alias.name)
+            if not self.of_the_kit(node, alias.name):
+                self.check_module(node, alias.name)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         if any(alias.name == "*" for alias in node.names):
             self.find(node, "a star import (import every name explicitly)")
         if node.level:
             self.relative_import(node)
+            return
+        if self.of_the_kit(node, node.module or ""):
             return
         self.check_module(node, node.module or "")
         module = resolve_module(node.module or "", self.policy)
@@ -384,6 +480,17 @@ class Scanner(ast.NodeVisitor):
                 self.check_module(node, value.__name__, f"{node.module}.{alias.name}")
             elif module is not None:
                 self.check_member(node, module, alias.name, uses=False)
+
+    def of_the_kit(self, node: ast.AST, name: str) -> bool:
+        """A finding, and True, if the module ``name`` is the kit's own."""
+        if name.partition(".")[0] not in KIT_MODULES:
+            return False
+        self.find(
+            node,
+            f"{name}: a module of the grading kit; graded code must be the student's own, "
+            "and the kit's modules cannot be imported from it: write this code yourself",
+        )
+        return True
 
     def check_module(self, node: ast.AST, name: str, shown: str | None = None) -> None:
         """A finding if the module may not be used."""
@@ -434,8 +541,8 @@ class Scanner(ast.NodeVisitor):
         dunder = name.startswith("__") and name.endswith("__")
         if (dunder and name not in ALLOWED_DUNDER_ATTRIBUTES) or name in FRAME_ATTRIBUTES:
             self.find(node, f".{name}: graded code may not use reflection")
-        elif self.policy.autograd and name in AUTOGRAD_ATTRIBUTES:
-            self.find(node, f".{name}: the framework computes its gradients itself, without autograd")
+        elif self.policy.autograd and name in AUTOGRAD_ATTRIBUTES | GRADIENT_ATTRIBUTES:
+            self.find(node, f".{name}: {AUTOGRAD_HINT}")
 
     def check_member(self, node: ast.AST, owner: Any, name: str, uses: bool = True) -> Any:
         """Resolve ``owner.name`` for a known module or class; a finding if it is not allowed.
@@ -553,11 +660,68 @@ class Scanner(ast.NodeVisitor):
                 owner = self.bindings.get(target.id) if isinstance(target, ast.Name) else None
                 if owner is not None:
                     self.check_member(node, owner, name.value)
+                if node.func.id in ("setattr", "delattr"):
+                    self.check_target(node, target, name.value)
+        called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+        first = node.args[0] if node.args else None
+        if called in LOADERS and isinstance(first, ast.Constant) and isinstance(first.value, str):
+            self.of_the_kit(node, first.value)
         if self.policy.autograd:
-            for keyword in node.keywords:
-                if keyword.arg in AUTOGRAD_ATTRIBUTES:
-                    self.find(node, f"{keyword.arg}=: the framework computes its gradients itself, without autograd")
+            self.check_autograd_call(node, called)
         self.generic_visit(node)
+
+    def check_autograd_call(self, node: ast.Call, called: str | None) -> None:
+        """The framework's rules on a call's keywords: none of autograd's, no ``**`` into torch, no
+        ``**`` mapping with computed keys, and ``.backward(`` without autograd's keywords."""
+        for keyword in node.keywords:
+            if keyword.arg in AUTOGRAD_ATTRIBUTES:
+                self.find(node, f"{keyword.arg}=: {AUTOGRAD_HINT}")
+            elif keyword.arg is None and self.from_torch(node.func):
+                self.find(node, f"** passed to {ast.unparse(node.func)}: write out the keywords a torch call takes")
+            elif keyword.arg is None and computed_keys(keyword.value):
+                self.find(node, "a ** mapping with computed keys: write the keywords out (name=value)")
+        if called == "backward":
+            used = [f"{keyword.arg}=" if keyword.arg else "**" for keyword in node.keywords]
+            used = [text for text in used if text.removesuffix("=") in BACKWARD_KEYWORDS | {"**"}]
+            if used:
+                self.find(
+                    node,
+                    f".backward({'..., '.join(used)}...): autograd's backward; the framework's backward takes "
+                    f"the gradient of its output (the loss's takes nothing), and {AUTOGRAD_HINT}",
+                )
+
+    def check_target(self, node: ast.AST, owner: ast.AST, name: str) -> None:
+        """A finding if graded code of the framework sets or deletes an attribute of a torch object."""
+        if self.policy.autograd and self.from_torch(owner):
+            self.find(
+                node,
+                f"{ast.unparse(owner)}.{name} assigned: the framework may not change torch's objects or "
+                "modules (keep your own values in your own variables)",
+            )
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            self.check_targets(target)
+        self.generic_visit(node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self.check_targets(node.target)
+        self.generic_visit(node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        self.check_targets(node.target)
+        self.generic_visit(node)
+
+    def visit_Delete(self, node: ast.Delete) -> None:
+        for target in node.targets:
+            self.check_targets(target)
+        self.generic_visit(node)
+
+    def check_targets(self, target: ast.AST) -> None:
+        """``check_target`` for every attribute that an assignment or ``del`` writes."""
+        for part in ast.walk(target):
+            if isinstance(part, ast.Attribute) and isinstance(part.ctx, ast.Store | ast.Del):
+                self.check_target(part, part.value, part.attr)
 
     def visit_Constant(self, node: ast.Constant) -> None:
         if self.policy.autograd and node.value in AUTOGRAD_ATTRIBUTES:
@@ -567,6 +731,92 @@ class Scanner(ast.NodeVisitor):
         for name in node.kwd_attrs:
             self.check_attribute(node, name)
         self.generic_visit(node)
+
+
+def assigned(target: ast.AST, value: ast.AST) -> list[tuple[ast.AST, ast.AST]]:
+    """(target, value) pairs of an assignment, element by element where both sides are displays of one length."""
+    displays = isinstance(target, ast.Tuple | ast.List) and isinstance(value, ast.Tuple | ast.List)
+    if displays and len(target.elts) == len(value.elts) and not any(isinstance(e, ast.Starred) for e in target.elts):
+        return [pair for part, item in zip(target.elts, value.elts, strict=True) for pair in assigned(part, item)]
+    return [(target, value)]
+
+
+def bound_names(target: ast.AST) -> list[str]:
+    """The names an assignment target binds: ``x``, ``x, (y, *z)``; none for ``x.a`` or ``x[0]``."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Starred):
+        return bound_names(target.value)
+    if isinstance(target, ast.Tuple | ast.List):
+        return [name for element in target.elts for name in bound_names(element)]
+    return []
+
+
+def computed_keys(mapping: ast.AST) -> bool:
+    """Whether a ``**`` mapping is built with keys that are not plain string literals (a dict
+    display or comprehension with computed keys, ``dict(pairs)``): it hides the keywords it passes."""
+    if isinstance(mapping, ast.Dict):
+        return not all(isinstance(key, ast.Constant) and isinstance(key.value, str) for key in mapping.keys)
+    if isinstance(mapping, ast.Call) and isinstance(mapping.func, ast.Name) and mapping.func.id == "dict":
+        return bool(mapping.args) or any(keyword.arg is None for keyword in mapping.keywords)
+    return isinstance(mapping, ast.DictComp)
+
+
+def literal_bytes(value: object) -> int:
+    """What a literal holds: the UTF-8 bytes of a string, the length of bytes, the characters of a number."""
+    if isinstance(value, str):
+        return len(value.encode("utf-8", "surrogatepass"))
+    if isinstance(value, bytes):
+        return len(value)
+    return len(repr(value))
+
+
+def embedded_data(tree: ast.Module) -> list[tuple[int, int]]:
+    """(line, bytes) of every literal of a module but its bare string statements (docstrings),
+    which the judge's copy empties; a string split in pieces (f-strings, implicit joins) counts whole."""
+    nodes = list(ast.walk(tree))
+    bare = {
+        id(node.value)
+        for node in nodes
+        if isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str | bytes)
+    }
+    pieces = {
+        id(part) for node in nodes if isinstance(node, ast.JoinedStr) for part in ast.walk(node) if part is not node
+    }
+    data = []
+    for node in nodes:
+        if id(node) in bare | pieces:
+            continue
+        if isinstance(node, ast.Constant):
+            data.append((node.lineno, literal_bytes(node.value)))
+        elif isinstance(node, ast.JoinedStr):
+            texts = [part.value for part in ast.walk(node) if isinstance(part, ast.Constant)]
+            data.append((node.lineno, sum(map(literal_bytes, texts))))
+    return data
+
+
+def heaviest_line(data: list[tuple[int, int]]) -> int:
+    """The line whose literals hold the most bytes."""
+    lines: dict[int, int] = {}
+    for line, size in data:
+        lines[line] = lines.get(line, 0) + size
+    return max(lines, key=lambda line: lines[line])
+
+
+def data_findings(path: str, data: list[tuple[int, int]]) -> list[Finding]:
+    """The findings on a file's embedded data: each literal over its cap, and the file's total."""
+    findings = [
+        Finding(path, line, f"a literal of {size:,} bytes: {DATA_FIX}")
+        for line, size in data
+        if size > MAX_LITERAL_BYTES
+    ]
+    total = sum(size for _, size in data)
+    if total > MAX_FILE_DATA_BYTES:
+        line = heaviest_line(data)
+        findings.append(Finding(path, line, f"the file's literals hold {total:,} bytes (the largest here): {DATA_FIX}"))
+    return findings
 
 
 def scan_source(source: str | bytes, path: str, policy: Policy) -> FileScan:
@@ -589,7 +839,11 @@ def scan_source(source: str | bytes, path: str, policy: Policy) -> FileScan:
         return FileScan(syntax_error=f"line {error.lineno}: {error.msg}")
     except ValueError as error:  # null bytes
         return FileScan(syntax_error=str(error))
-    return Scanner(policy, path, package).scan(tree)
+    result = Scanner(policy, path, package).scan(tree)
+    result.data = embedded_data(tree)
+    result.data_findings = data_findings(path, result.data)
+    result.findings += result.data_findings
+    return result
 
 
 @dataclass
@@ -639,10 +893,23 @@ class ProjectScan:
 
 
 def scan_project(folder: Path, project: str) -> ProjectScan:
-    """Scan every ``.py`` file under a project folder of the copy."""
+    """Scan every ``.py`` file under a project folder of the copy.
+
+    Any file can read the source of another, so the findings on embedded data are every file's:
+    the project's total, and each file's own.
+    """
     policy = POLICIES[project]
     files = {}
     for path in sorted(path for path in folder.rglob("*.py") if path.is_file()):
         relative = path.relative_to(folder).as_posix()
         files[relative] = scan_source(path.read_bytes(), f"{project}/{relative}", policy)
+    shared = [finding for scanned in files.values() for finding in scanned.data_findings]
+    total = sum(scanned.data_bytes for scanned in files.values())
+    if total > MAX_PROJECT_DATA_BYTES:
+        largest = max(files, key=lambda file: files[file].data_bytes)
+        line = heaviest_line(files[largest].data)
+        message = f"the literals of {project}/ hold {total:,} bytes, this file the most: {DATA_FIX}"
+        shared.append(Finding(f"{project}/{largest}", line, message))
+    for scanned in files.values():
+        scanned.findings += [finding for finding in shared if finding not in scanned.findings]
     return ProjectScan(project, files)

@@ -3,13 +3,18 @@
 A submission is a folder laid out like ``exercises/``: a ``framework/`` folder, a
 ``pairs/`` folder, or both. The copy holds its regular ``.py`` files only: no links (which
 could point into the kit), no bytecode (which Python would prefer to the source), no
-extension modules, nothing above a size limit.
+extension modules, nothing above a size limit. Comments and docstrings are left out of the
+copy (``strip``), line for line, so that the scan's cap on embedded data (``scan.py``)
+counts every byte a graded file could read back from its own source, and every message
+still points at the student's line.
 """
 
 from __future__ import annotations
 
+import ast
+import io
 import os
-import shutil
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +74,69 @@ def locate(spec: str | os.PathLike) -> Submission:
     return Submission(label, path, projects)
 
 
+def docstring_starts(tree: ast.Module) -> set[tuple[int, int]]:
+    """Where each bare string statement begins (line, byte column): docstrings, and strings that
+    are statements of their own, which do nothing when the code runs."""
+    values = [node.value for node in ast.walk(tree) if isinstance(node, ast.Expr)]
+    return {
+        (value.lineno, value.col_offset)
+        for value in values
+        if isinstance(value, ast.Constant) and isinstance(value.value, str | bytes)
+    }
+
+
+def emptied(token: str) -> str:
+    """A string token with its text taken out and its line breaks kept (prefix and quotes unchanged)."""
+    prefix = token[: len(token) - len(token.lstrip("rRbBuUfF"))]
+    body = token[len(prefix) :]
+    quote = body[:3] if body[:3] in ('"""', "'''") else body[0]
+    breaks = body.count("\n")
+    return prefix + quote + ("\n" * breaks if len(quote) == 3 else "\\\n" * breaks) + quote
+
+
+def strip(source: bytes) -> bytes:
+    """``source`` without its comments and docstrings, every line where it was.
+
+    A file that is not UTF-8 or does not parse loses only the comments that come before the
+    point where Python stops reading it; the scan reports it.
+    """
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+        text = source.decode(encoding)
+    except (SyntaxError, UnicodeDecodeError):
+        return source
+    if encoding not in ("utf-8", "utf-8-sig"):
+        return source
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # as Python reads it
+    try:
+        starts = docstring_starts(ast.parse(text))
+    except (SyntaxError, ValueError):
+        starts = set()
+    lines = io.StringIO(text).readlines()
+    edits: list[tuple[tuple[int, int], tuple[int, int], str]] = []
+    statement: tuple[int, int] | None = None  # the start of the bare string statement being read
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            row, column = token.start
+            if token.type == tokenize.COMMENT:
+                edits.append((token.start, token.end, ""))
+            elif token.type == tokenize.STRING:
+                at = (row, len(lines[row - 1][:column].encode(encoding.removesuffix("-sig"))))
+                if at in starts:
+                    statement = at
+                if statement is not None:
+                    edits.append((token.start, token.end, emptied(token.string)))
+            elif token.type != tokenize.NL:
+                statement = None
+    except (tokenize.TokenError, SyntaxError):
+        pass  # the file does not parse: the scan says so
+    for (start_row, start_column), (end_row, end_column), new in reversed(edits):
+        head = lines[start_row - 1][:start_column]
+        tail = lines[end_row - 1][end_column:]
+        lines[start_row - 1 : end_row] = io.StringIO(head + new + tail).readlines() or [""]
+    return "".join(lines).encode(encoding)
+
+
 def copy_sources(submission: Submission, destination: Path) -> list[str]:
     """Copy every regular ``.py`` file of the submission's projects into ``destination``.
 
@@ -105,7 +173,7 @@ def copy_sources(submission: Submission, destination: Path) -> list[str]:
                     continue
                 target = destination / relative
                 target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, target, follow_symlinks=False)
+                target.write_bytes(strip(path.read_bytes()))
                 target.chmod(0o444)
                 count, total = count + 1, total + size
         (destination / project).mkdir(parents=True, exist_ok=True)
