@@ -43,20 +43,30 @@ SANDBOX_USER = 65534  # nobody
 SANDBOX_TMP = Path("/tmp")  # the sandbox's private, writable folder
 SANDBOX_TMP_BYTES = 512 * 2**20
 GiB = 2**30
+# The whole sandbox's memory, where a cgroup caps it: grading the reference, a sandbox peaks at 654 MiB
+# (cgroup v1's memory.max_usage_in_bytes, page cache included; the main and data workers, 2-core machine,
+# 2026), so about four times that.
+SANDBOX_MEMORY = 5 * GiB // 2
 DATA_MOUNT = "/data"
 DATA_DIR_VARIABLE = "MINIPROJECTS_DATA_DIR"  # read by the pair loader (reference/pairs/mnist.py)
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+SWAP_CAPS = ("memory.memsw.limit_in_bytes", "memory.swap.max")  # absent where swap is not accounted
+JOIN = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'  # enter each cgroup
 INSTALL_HINT = "install bubblewrap (Debian and Ubuntu: apt-get install bubblewrap) for full isolation"
 
 
 @dataclass(frozen=True)
 class Limits:
     """What one probe's process may use: bytes of memory beyond the worker's own, bytes per
-    written file, open files, and processes (threads included; 0 leaves it unset)."""
+    written file, open files, and processes (threads included; 0 leaves it unset); and what
+    the whole sandbox may hold, where the judge can make a cgroup: bytes of memory, and the
+    same number of processes (0 leaves either unset)."""
 
     memory: int = 3 * GiB
     file_size: int = 64 * 2**20
     open_files: int = 256
     processes: int = 512
+    sandbox_memory: int = SANDBOX_MEMORY
 
 
 @dataclass(frozen=True)
@@ -243,37 +253,43 @@ def command(spec: WorkerSpec, scratch: Path) -> tuple[list[str], dict[str, str] 
 @dataclass
 class Sandbox:
     """A running worker: its process, its scratch folder (``stderr.txt`` holds what it printed
-    there), and the cgroup that caps its processes, if the judge could make one."""
+    there), the cgroup that caps it as a whole, if the judge could make one, and, once closed,
+    the most memory that cgroup held (bytes; None where it was not measured)."""
 
     process: subprocess.Popen
     scratch: tempfile.TemporaryDirectory
-    cap: ProcessCap | None
+    cgroup: Cgroup | None
+    memory_peak: int | None = None
 
     def close(self) -> None:
-        """Kill the worker's whole process group, wait for it, and remove what it left."""
+        """Kill the worker's whole process group and every process of its cgroup, wait for the
+        worker, and remove what it left."""
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
+        if self.cgroup:
+            self.cgroup.kill()
         self.process.wait()
         for stream in (self.process.stdin, self.process.stdout):
             with contextlib.suppress(OSError):
                 stream.close()
-        if self.cap:
-            self.cap.remove()
+        if self.cgroup:
+            self.memory_peak = self.cgroup.memory_peak()
+            self.cgroup.remove()
         self.scratch.cleanup()
 
 
 def start(spec: WorkerSpec) -> Sandbox:
     """Start a worker in its own session, so that killing its process group kills all of it.
 
-    Under bubblewrap, where the judge can make a cgroup (root), the worker enters it
-    before it starts (a shell moves itself into it, then becomes bubblewrap), so that
-    every process the submission forks counts against ``spec.limits.processes``.
+    Where the judge can make a cgroup (root), the worker enters it before it starts (a
+    shell moves itself into it, then becomes bubblewrap or the worker), so that every
+    process the submission forks counts against the sandbox's caps.
     """
     scratch = tempfile.TemporaryDirectory(prefix="autograder-worker-")
     argv, env, cwd = command(spec, Path(scratch.name))
-    cap = ProcessCap.create(spec.limits.processes) if env is None else None
-    if cap:
-        argv = ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(cap.folder / "cgroup.procs"), *argv]
+    cgroup = Cgroup.create(spec.limits)
+    if cgroup:
+        argv = ["/bin/sh", "-c", JOIN, "sh", *(str(folder / "cgroup.procs") for folder in cgroup.folders), "--", *argv]
     with open(Path(scratch.name) / "stderr.txt", "wb") as stderr:
         process = subprocess.Popen(
             argv,
@@ -284,53 +300,124 @@ def start(spec: WorkerSpec) -> Sandbox:
             cwd=cwd,
             start_new_session=True,
         )
-    return Sandbox(process, scratch, cap)
+    return Sandbox(process, scratch, cgroup)
 
 
-class ProcessCap:
-    """A cgroup that caps the number of a worker's processes, where the judge may make one.
+def own_cgroup(controller: str) -> str:
+    """This process's cgroup in the hierarchy of ``controller`` ("" for cgroup v2's), or "/"."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            _, controllers, path = line.split(":", 2)
+            if controller in controllers.split(","):
+                return path
+    return "/"
 
-    ``RLIMIT_NPROC`` caps the processes of one user, but not those of root: a judge run as
-    root (a CI machine, Gradescope) maps the sandbox's user onto root. There a cgroup's
-    ``pids.max`` takes its place, when the pids controller is mounted and writable
-    (cgroup v1's ``/sys/fs/cgroup/pids``, or v2 with pids enabled at the root).
+
+@dataclass
+class Cgroup:
+    """The cgroup that caps a whole sandbox's memory and processes, where the judge may make one.
+
+    ``RLIMIT_AS`` and ``RLIMIT_NPROC`` cap one process (and the latter never root's, to
+    which a judge run as root maps the sandbox's user); a cgroup caps the sandbox as a
+    whole: ``pids.max`` processes, and memory without swap. With cgroup v1, each controller
+    has its own hierarchy (``/sys/fs/cgroup/pids``, ``/sys/fs/cgroup/memory``) and the
+    sandbox a folder in each, below the judge's own cgroup; with cgroup v2, one folder beside
+    the judge's own cgroup (a cgroup holding processes may not hand controllers down), with
+    the controllers enabled in its parent. Either falls back to the hierarchy's root.
+    ``folders`` are where the sandbox's processes go; ``memory`` holds the memory files.
     """
 
-    ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    folders: tuple[Path, ...]
+    memory: Path | None
 
     @classmethod
-    def create(cls, limit: int) -> ProcessCap | None:
-        """A new cgroup allowing ``limit`` processes, or None where none can be made."""
-        if os.geteuid() != 0 or not limit:
+    def create(cls, limits: Limits) -> Cgroup | None:
+        """A new cgroup with ``limits``' caps for the whole sandbox, or None where none can be made."""
+        if os.geteuid() != 0 or not CGROUP_ROOT.is_dir():
             return None
-        for root in cls.ROOTS:
-            if not (root / "pids.max").exists() and not (root / "cgroup.procs").exists():
-                continue
-            try:
-                folder = Path(tempfile.mkdtemp(prefix=f"autograder-{os.getpid()}-", dir=root))  # a unique name
-            except OSError:
-                continue
-            try:
-                (folder / "pids.max").write_text(str(limit))
-                return cls(folder)
-            except OSError:
-                with contextlib.suppress(OSError):
-                    folder.rmdir()
+        processes, memory = limits.processes, limits.sandbox_memory
+        if (CGROUP_ROOT / "cgroup.controllers").exists():  # cgroup v2, alone
+            caps = ({"pids.max": processes} if processes else {}) | (
+                {"memory.max": memory, "memory.swap.max": 0} if memory else {}
+            )
+            folder = make_cgroup(v2_parents(), caps, ("memory", "pids"))
+            return cls((folder,), folder) if folder else None
+        pids = make_cgroup(v1_parents("pids"), {"pids.max": processes}) if processes else None
+        memory_caps = {"memory.limit_in_bytes": memory, "memory.memsw.limit_in_bytes": memory}
+        memory_folder = make_cgroup(v1_parents("memory"), memory_caps) if memory else None
+        folders = tuple(folder for folder in (pids, memory_folder) if folder)
+        return cls(folders, memory_folder) if folders else None
+
+    def memory_peak(self) -> int | None:
+        """The most memory the sandbox has held, in bytes (None where the kernel does not say)."""
+        if self.memory is None:
+            return None
+        for name in ("memory.max_usage_in_bytes", "memory.peak"):
+            with contextlib.suppress(OSError, ValueError):
+                return int((self.memory / name).read_text())
         return None
+
+    def kill(self, patience: float = 5.0) -> None:
+        """Kill every process in the cgroup, until none is left or ``patience`` seconds have passed."""
+        deadline = time.monotonic() + patience
+        while time.monotonic() < deadline:
+            try:
+                pids = [int(line) for line in (self.folders[0] / "cgroup.procs").read_text().split()]
+            except OSError:
+                return
+            if not pids:
+                return
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.01)
 
     def remove(self, patience: float = 5.0) -> None:
         """Remove the cgroup once its processes are gone (killed ones take a moment to go)."""
         deadline = time.monotonic() + patience
-        while True:
-            try:
-                self.folder.rmdir()
-                return
-            except FileNotFoundError:
-                return
-            except OSError:
-                if time.monotonic() > deadline:
-                    return
-                time.sleep(0.02)
+        for folder in self.folders:
+            while True:
+                try:
+                    folder.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        break
+                    time.sleep(0.02)
+
+
+def v1_parents(controller: str) -> tuple[Path, ...]:
+    """Where a cgroup v1 folder of ``controller`` may go: below the judge's own, else below the root."""
+    root = CGROUP_ROOT / controller
+    return (root / own_cgroup(controller).strip("/"), root) if (root / "cgroup.procs").exists() else ()
+
+
+def v2_parents() -> tuple[Path, ...]:
+    """Where the cgroup v2 folder may go: beside the judge's own cgroup, else below the root."""
+    own = CGROUP_ROOT / own_cgroup("").strip("/")
+    return (own.parent, CGROUP_ROOT) if own != CGROUP_ROOT else (CGROUP_ROOT,)
+
+
+def make_cgroup(parents: tuple[Path, ...], caps: dict[str, int], controllers: tuple[str, ...] = ()) -> Path | None:
+    """A new folder with ``caps`` (file name -> value; the swap caps where the kernel accounts swap)
+    below the first of ``parents`` where one can be made, after enabling ``controllers`` there
+    (cgroup v2); None where none can be."""
+    for parent in dict.fromkeys(parents):  # in order, once each
+        try:
+            if controllers:
+                (parent / "cgroup.subtree_control").write_text(" ".join(f"+{name}" for name in controllers))
+            folder = Path(tempfile.mkdtemp(prefix=f"autograder-{os.getpid()}-", dir=parent))  # a unique name
+        except OSError:
+            continue
+        try:
+            for name, value in caps.items():
+                if name in SWAP_CAPS and not (folder / name).exists():
+                    continue
+                (folder / name).write_text(str(value))
+            return folder
+        except OSError:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+    return None

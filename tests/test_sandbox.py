@@ -18,7 +18,7 @@ import pytest
 from grading import ROOT
 
 from autograder import sandbox
-from autograder.worker import codec
+from autograder.worker import codec, confine
 from autograder.worker.channel import FrameReader, write_all
 
 pytestmark = [
@@ -31,6 +31,7 @@ pytestmark = [
 
 ANSWER_LIMIT = 120.0  # seconds for a worker to start, or a probe to answer
 LIMITS = sandbox.Limits()
+HOLD = 1200 * 2**20  # bytes each of three processes tries to hold at once
 
 # Each probe's module-level code: ``found`` is what it reports (JSON, in the exception's message).
 PROBES = {
@@ -144,6 +145,120 @@ for pid in children:
 for pid in children:
     os.waitpid(pid, 0)
 """,
+    "kit_modules": """
+import importlib
+import sys
+
+found = {}
+for name in ("worker", "worker.trusted", "worker.probes_pairs", "autograder", "reference.pairs"):
+    try:
+        importlib.import_module(name)
+        found[name] = "imported"
+    except ModuleNotFoundError as error:
+        found[name] = str(error)
+kit = ("worker", "autograder", "reference")
+found["loaded"] = sorted(name for name in sys.modules if name.partition(".")[0] in kit)
+found["path"] = [entry for entry in sys.path if "grader" in entry]
+""",
+    "programs": """
+import asyncio
+import os
+import subprocess
+
+import torch
+
+found = {}
+
+
+async def start_true():
+    process = await asyncio.create_subprocess_exec("/bin/true")
+    return await process.wait()
+
+
+for name, start in (
+    ("subprocess.run", lambda: subprocess.run(["/bin/true"]).returncode),
+    ("os.posix_spawn", lambda: os.posix_spawn("/bin/true", ["true"], {})),
+    ("asyncio", lambda: asyncio.run(start_true())),
+    ("os.setsid", os.setsid),
+):
+    try:
+        found[name] = start()
+    except OSError as error:
+        found[name] = type(error).__name__
+found["os.system"] = os.waitstatus_to_exitcode(os.system("/bin/true"))
+pid = os.fork()
+if pid == 0:
+    os._exit(3)
+found["fork"] = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+found["torch"] = float(torch.ones(3).sum())
+""",
+    "daemon": """
+import os
+import time
+
+found = {"pids": []}
+read, write = os.pipe()
+first = os.fork()
+if first == 0:  # a daemon: a new session, a second fork, and the first child ends
+    try:
+        os.setsid()
+    except OSError:
+        pass
+    second = os.fork()
+    if second == 0:
+        os.closerange(3, 256)  # the probe's result pipe among them: the probe must end without it
+        time.sleep(120)
+        os._exit(0)
+    os.write(write, str(second).encode())
+    os._exit(0)
+os.waitpid(first, 0)
+found["pids"].append(int(os.read(read, 64)))
+sleeper = os.fork()
+if sleeper == 0:
+    os.closerange(3, 256)
+    time.sleep(120)
+    os._exit(0)
+found["pids"].append(sleeper)
+""",
+    "listing": """
+import os
+
+found = {}
+for entry in os.listdir("/proc"):
+    if entry.isdigit():
+        try:
+            state = open(f"/proc/{entry}/stat").read().rpartition(")")[2].split()[0]
+            line = open(f"/proc/{entry}/cmdline", "rb").read().replace(b"\\0", b" ").decode()[:60]
+            found[entry] = f"{state} {line}"
+        except OSError:
+            pass
+""",
+    "hoard": """
+import os
+import select
+import time
+
+read, write = os.pipe()
+holders = []
+for number in range(3):
+    pid = os.fork()
+    if pid == 0:
+        block = b"x" * @HOLD@  # written: every page is resident
+        os.write(write, str(number).encode())
+        time.sleep(60)
+        os._exit(0)
+    holders.append(pid)
+reported, ended, deadline = set(), {}, time.monotonic() + 60
+while len(reported | set(ended)) < 3 and time.monotonic() < deadline:
+    if select.select([read], [], [], 0.1)[0]:
+        reported |= {holders[int(number)] for number in os.read(read, 3).decode()}
+    for pid in holders:
+        if pid not in ended:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                ended[pid] = status
+found = {"held at once": len(reported - set(ended)), "killed": sum(map(os.WIFSIGNALED, ended.values()))}
+""",
     "files": """
 import os
 
@@ -223,6 +338,7 @@ def submission(tmp_path_factory) -> Path:
         "@PROCESSES@": str(LIMITS.processes),
         "@OPEN_FILES@": str(LIMITS.open_files),
         "@FILE_SIZE@": str(LIMITS.file_size),
+        "@HOLD@": str(HOLD),
     }
     (folder / "framework").mkdir()
     for name, code in PROBES.items():
@@ -243,12 +359,31 @@ def worker(submission):
     started.close()
 
 
-def processes_capped_by_a_cgroup() -> bool:
-    """Whether the judge can cap a worker's processes with a cgroup here (it runs as root)."""
-    cap = sandbox.ProcessCap.create(1)
-    if cap is not None:
-        cap.remove()
-    return cap is not None
+def capped_by_a_cgroup() -> tuple[bool, bool]:
+    """Whether the judge can cap a worker's processes, and its memory, with a cgroup here (it runs as root)."""
+    cgroup = sandbox.Cgroup.create(LIMITS)
+    if cgroup is None:
+        return False, False
+    cgroup.remove()
+    return True, cgroup.memory is not None
+
+
+def worker_tree(pid: int) -> list[str]:
+    """The command lines of the host's processes below ``pid``: the worker's tree, seen from the judge."""
+    parents, lines = {}, {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+                lines[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:100]
+            except (OSError, IndexError):
+                continue
+    tree, frontier = [], [pid]
+    while frontier:
+        below = [child for child, parent in parents.items() if parent in frontier]
+        tree += [f"{child}: {lines[child]}" for child in below]
+        frontier = below
+    return tree
 
 
 def test_no_network(worker):
@@ -309,6 +444,43 @@ def test_open_files_and_file_sizes_are_limited(worker):
     assert worker.found("files") == {"open": "OSError", "large": "OSError"}
 
 
+@pytest.mark.skipif(os.uname().machine not in confine.ARCHITECTURES, reason="no seccomp filter for this machine")
+def test_a_probe_cannot_start_programs_but_may_fork(worker):
+    assert worker.found("programs") == {
+        "subprocess.run": "PermissionError",
+        "os.posix_spawn": "PermissionError",
+        "asyncio": "PermissionError",
+        "os.setsid": "PermissionError",
+        "os.system": 127,  # the shell could not be started
+        "fork": 3,
+        "torch": 3.0,
+    }
+
+
+def test_no_process_a_probe_started_outlives_it(worker):
+    started = worker.found("daemon")["pids"]
+    listed = worker.found("listing")  # the sandbox's processes, seen by the next probe
+    survivors = [f"{pid}: {line}" for pid, line in listed.items() if int(pid) in started]
+    assert len(started) == 2 and not survivors, f"started {started}; in the sandbox during the next probe: {listed}"
+    tree = worker_tree(worker.process.pid)
+    pythons = [line for line in tree if line.partition(": ")[2].startswith(str(Path(sys.executable).absolute()))]
+    assert len(pythons) == 1, f"the worker's processes on the host (the zygote alone is Python): {tree}"
+
+
+def test_processes_holding_memory_together_never_exceed_the_sandbox_cap(submission):
+    """Three processes try to hold 1.2 GiB each at once: the cgroup's out-of-memory killer stops
+    them, and the cgroup's peak (read when the sandbox closes) stays within the cap."""
+    if not capped_by_a_cgroup()[1]:
+        pytest.skip("the judge cannot make a memory cgroup here (not root, or no memory controller)")
+    started = sandbox.start(sandbox.WorkerSpec(submission))
+    try:
+        found = Worker(started).found("hoard")
+    finally:
+        started.close()
+    assert found["held at once"] < 3 and found["killed"] >= 1, found
+    assert HOLD < started.memory_peak <= LIMITS.sandbox_memory, f"peak {started.memory_peak} bytes; {found}"
+
+
 def test_the_worker_says_hello_first(worker):
     assert set(worker.hello["hello"]) == {"calibration", "python", "torch"}
 
@@ -318,8 +490,8 @@ def test_two_workers_started_one_after_the_other_both_start_capped(submission):
     try:
         workers = [Worker(each) for each in started]
         assert all(set(each.hello["hello"]) == {"calibration", "python", "torch"} for each in workers)
-        if processes_capped_by_a_cgroup():
-            assert all(each.cap is not None for each in started)
+        if capped_by_a_cgroup()[0]:
+            assert all(each.cgroup is not None for each in started)
     finally:
         for each in started:
             each.close()
@@ -340,3 +512,29 @@ def test_a_python_installation_below_tmp_is_mounted_over_the_private_tmp(tmp_pat
     assert argv[private_tmp + 1] == "/tmp"
     assert str(venv.resolve()) in mounts and argv.index(str(venv.resolve())) > private_tmp
     assert str(work.resolve()) not in mounts and "/tmp" not in mounts and "/" not in mounts
+
+
+def test_the_kit_s_own_modules_cannot_be_imported(worker):
+    found = worker.found("kit_modules")
+    for name in ("worker", "worker.trusted", "worker.probes_pairs", "autograder", "reference.pairs"):
+        assert found[name] == f"No module named {name.partition('.')[0]!r}", found
+    assert found["loaded"] == [] and found["path"] == [], found
+
+
+def test_a_cgroup_v2_folder_is_made_beside_the_judges_own_with_both_controllers(tmp_path, monkeypatch):
+    """cgroup v2 (simulated in a folder): the judge's own cgroup holds processes, so it may not
+    hand controllers down; the sandbox's folder goes beside it, capped, its parent passing them on."""
+    (tmp_path / "cgroup.controllers").write_text("cpu memory pids")
+    judge = tmp_path / "judge.slice" / "grading.scope"
+    judge.mkdir(parents=True)
+    monkeypatch.setattr(sandbox, "CGROUP_ROOT", tmp_path)
+    monkeypatch.setattr(sandbox, "own_cgroup", lambda controller: "/judge.slice/grading.scope")
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    cgroup = sandbox.Cgroup.create(LIMITS)
+    assert cgroup is not None and cgroup.folders == (cgroup.memory,)
+    assert cgroup.memory.parent == judge.parent
+    assert (judge.parent / "cgroup.subtree_control").read_text() == "+memory +pids"
+    assert (cgroup.memory / "pids.max").read_text() == str(LIMITS.processes)
+    assert (cgroup.memory / "memory.max").read_text() == str(LIMITS.sandbox_memory)
+    (cgroup.memory / "memory.peak").write_text("1234\n")
+    assert cgroup.memory_peak() == 1234
