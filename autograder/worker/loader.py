@@ -15,26 +15,33 @@ import types
 from pathlib import Path
 from typing import Any
 
-KIT_PACKAGES = ("reference", "autograder", "exercises")
+WORKER = __name__.partition(".")[0]  # this package, as the sandbox names it
+KIT_PACKAGES = ("reference", "autograder", "exercises", WORKER)
 
 
 class KitImportBlocker(importlib.abc.MetaPathFinder):
-    """Refuse imports of the kit's own packages: graded code must be the student's."""
+    """Make the kit's own packages unimportable, as if they did not exist: graded code must be the
+    student's (the scan says so where the source names one)."""
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
         top = fullname.partition(".")[0]
         if top in KIT_PACKAGES:
-            raise ImportError(
-                f"your solution imports '{fullname}', a package of the kit "
-                f"({'the complete solution' if top == 'reference' else 'not your code'}): "
-                f"graded code must be your own. Remove that import.",
-                name=fullname,
-            )
+            raise ModuleNotFoundError(f"No module named {top!r}", name=top)
 
 
 def block_kit_imports() -> None:
     """Install the blocker first on the import path."""
     sys.meta_path.insert(0, KitImportBlocker())
+
+
+def hide_kit() -> None:
+    """In a probe's child, before the submission runs: forget the worker's own modules and its folder,
+    so that importing them fails (the probes keep the objects they already hold)."""
+    for name in [name for name in sys.modules if name.partition(".")[0] == WORKER]:
+        del sys.modules[name]
+    folder = Path(__file__).resolve().parent.parent
+    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != folder]
+    importlib.invalidate_caches()
 
 
 def project_package(root: Path, project: str, run_init: bool = False) -> types.ModuleType:
