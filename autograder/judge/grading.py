@@ -21,7 +21,7 @@ from .prestart import Prestart, prestart
 from .probe import CheckRun, Probe
 from .report import Report, project_of
 from .runner import Job, Outcome, Runner, failure_message
-from .scan import ProjectScan, scan_project
+from .scan import Finding, ProjectScan, scan_project
 from .submission import Submission
 
 IMPLEMENTATIONS = {**checks_framework.CHECKS, **checks_pairs.CHECKS}
@@ -46,9 +46,10 @@ class Grading:
         self.broken: dict[str, str] = {}  # "project/file" -> the note about it
         self.failed_imports: set[str] = set()
 
-    def not_graded(self, check: Check, message: str) -> None:
-        """A check that cannot run scores 0 with ``message``."""
-        self.outcomes[check.name] = Outcome("not graded", message)
+    def not_graded(self, check: Check, message: str, cause: str = "") -> None:
+        """A check that cannot run scores 0 with ``message``; its ``cause`` (the message unless given:
+        a note) is said once in the feedback, with every check it costs."""
+        self.outcomes[check.name] = Outcome("not graded", message, cause=cause or message)
 
     def closure(self, check: Check) -> list[str] | None:
         """The files a check imports (project-relative), or None after recording why it cannot run."""
@@ -77,10 +78,12 @@ class Grading:
         if syntax:
             shown = ", ".join(f"{project}/{file}" for file in syntax)
             self.not_graded(
-                check, f"not graded: {shown}, which this check imports, has a syntax error (see the note at the top)"
+                check,
+                f"not graded: {shown}, which this check imports, has a syntax error (see the note at the top)",
+                self.broken[f"{project}/{syntax[0]}"],
             )
             return True
-        findings = [finding for file in files for finding in scan.files[file].findings]
+        findings = list(dict.fromkeys(finding for file in files for finding in scan.files[file].findings))
         if findings:
             listed = "\n".join(f"  {finding}" for finding in findings[:MAX_FINDINGS_SHOWN])
             more = len(findings) - MAX_FINDINGS_SHOWN
@@ -91,11 +94,28 @@ class Grading:
             )
             self.not_graded(
                 check,
-                f"{rule}; the files this check imports break it:\n{listed}"
-                + (f"\n  ... and {more} more" if more > 0 else ""),
+                f"{rule}; these lines break it:\n{listed}" + (f"\n  ... and {more} more" if more > 0 else ""),
             )
             return True
         return False
+
+    def charge_run_time_findings(self, uses: list[dict], graded: dict[str, list[str]]) -> None:
+        """Charge each use of autograd that a framework probe caught at run time as a scan finding of
+        its file: every graded check that imports that file fails, whatever it scored."""
+        scan = self.scans.get("framework")
+        for use in uses:
+            path = use.get("file")
+            file = path.removeprefix("framework/") if isinstance(path, str) else None
+            if scan is None or file not in scan.files:
+                continue
+            line = use.get("line") if isinstance(use.get("line"), int) else 0
+            what = str(use.get("what", "autograd"))[:300]
+            finding = Finding(f"framework/{file}", line, f"autograd used at run time: {what}")
+            if finding not in scan.files[file].findings:
+                scan.files[file].findings.append(finding)
+        for name, files in graded.items() if uses else ():
+            if project_of(manifest.CHECKS_BY_NAME[name]) == "framework":
+                self.static_problems(manifest.CHECKS_BY_NAME[name], files)
 
     def note(self, key: str, text: str) -> None:
         """A message shown once at the top of the report."""
@@ -153,7 +173,8 @@ class Grading:
             if broken:
                 job.run.close()
                 message = f"not graded: importing {', '.join(broken)} failed (see the note at the top)"
-                self.not_graded(manifest.CHECKS_BY_NAME[job.name], message)
+                cause = next((self.broken[key] for key in broken if key in self.broken), message)
+                self.not_graded(manifest.CHECKS_BY_NAME[job.name], message, cause)
             else:
                 kept.append(job)
         return kept
@@ -202,6 +223,7 @@ def grade(
                 runner.prime(checks_to_run)
                 grading.import_all(runner, graded, time_scale)
                 grading.outcomes.update(runner.run(grading.runnable(checks_to_run, graded)))
+                grading.charge_run_time_findings(runner.forbidden, graded)
         if progress:
             for check in checks:
                 if check.name in grading.outcomes and grading.outcomes[check.name].status == "not graded":

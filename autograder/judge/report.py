@@ -83,13 +83,26 @@ class Report:
         return [(check, self.outcome(check)) for check in self.checks if not self.outcome(check).passed]
 
     def feedback(self) -> str:
-        """Everything a student reads: the notes, every failed check's message, then the table."""
+        """Everything a student reads: the notes, every failed check's message, then the table.
+
+        A cause that several checks failed of (a note, a scan finding, a loop where the code was
+        stopped) is said once, with the checks it costs on one line; so is a note's single check.
+        """
         parts = [f"score of {self.label}"]
-        parts += [f"note: {note}" for note in self.notes]
+        causes: dict[str, list[Check]] = {}
         for check, outcome in self.failures():
-            parts.append(
-                f"FAILED {check.name} ({check.points:g} points): {check.description}\n{indent(outcome.message)}"
-            )
+            if outcome.cause:
+                causes.setdefault(outcome.cause, []).append(check)
+        for note in self.notes:
+            costs = causes.pop(note, [])
+            parts.append(f"note: {note}" + (f"\n  it costs {listing(costs)}" if costs else ""))
+        shared = {cause: checks for cause, checks in causes.items() if len(checks) > 1}
+        parts += [f"FAILED {listing(checks)}, all for one cause:\n{indent(cause)}" for cause, checks in shared.items()]
+        for check, outcome in self.failures():
+            if outcome.cause not in shared and outcome.cause not in self.notes:
+                parts.append(
+                    f"FAILED {check.name} ({check.points:g} points): {check.description}\n{indent(outcome.message)}"
+                )
         parts.append(self.table())
         return "\n\n".join(parts) + "\n"
 
@@ -121,6 +134,13 @@ class Report:
         """Write the Gradescope file."""
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(json.dumps(self.gradescope(), indent=2) + "\n")
+
+
+def listing(checks: list[Check]) -> str:
+    """``3 checks (4 points): a, b, c``: the checks a cause costs, on one line."""
+    points = sum(check.points for check in checks)
+    count = f"{len(checks)} check{'s' if len(checks) > 1 else ''}"
+    return f"{count} ({points:g} points): {', '.join(check.name for check in checks)}"
 
 
 def indent(text: str) -> str:

@@ -5,7 +5,12 @@ runs each one's own preparation while the workers boot), sends each probe it yie
 worker (at most ``jobs`` at a time, the longest limits first; identical probes once), and
 resumes the check with the answer. A probe past its wall-clock limit costs its
 checks, and the whole worker is killed (its process group) and started afresh; probes
-that were running beside it are sent again. A worker that dies by itself costs the
+that were running beside it are sent again. Before killing it, the judge asks where the late
+probe is (``stuck.py``), and names that line. From then on it looks where each running probe
+is, every twentieth of the stopped probe's limit: one found in the loop where a probe was
+stopped, three looks in a row, is stopped too (the zygote kills that child alone), with the
+same cause: a loop that held one check past its limit holds the next one as well, and a
+check that never stays in it runs to its own limit. A worker that dies by itself costs the
 probe it was running alone; probes that were running together are retried one by one.
 """
 
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import select
 import selectors
 import time
 from collections import deque
@@ -27,12 +33,16 @@ from ..worker.channel import FrameReader
 from ..worker.errors import NOTEBOOK
 from .messages import CheckFailure
 from .probe import CheckRun, Probe
+from .stuck import Place, innermost
 
 NOMINAL_CALIBRATION = 0.02  # seconds of the worker's calibration on an idle 2-core machine (worker/zygote.py)
 MAX_SLOWDOWN = 10.0
 START_LIMIT = 120.0  # seconds for a worker to import torch and report ready
 STUB_PREFIX = "task "  # generated stubs raise NotImplementedError("task TASK: write NAME")
 TIMEOUT_HINT = "look for an endless loop, or a loop over samples that should be one tensor operation"
+STACK_WAIT = 2.0  # seconds the judge waits for a late probe's stack before it kills the worker
+LOOKS_PER_LIMIT = 20  # looks at a running probe per limit of a probe stopped in a loop
+STUCK_LOOKS = 3  # looks in a row in that loop that stop a probe
 
 
 @dataclass
@@ -42,6 +52,7 @@ class Outcome:
     status: str
     message: str = ""
     seconds: float = 0.0
+    cause: str = ""  # what several checks failed of, said once in the feedback: a note, or where code was stuck
 
     @property
     def passed(self) -> bool:
@@ -76,6 +87,7 @@ class Request:
     waiters: list[Job] = field(default_factory=list)
     attempts: int = 0
     alone: bool = False
+    looks: int = 0  # looks in a row that found it where a probe was stopped (a probe sent again does the same)
 
 
 class Worker:
@@ -90,6 +102,10 @@ class Worker:
         self.slowdown = 1.0
         self.started = time.perf_counter()
         self.inflight: dict[int, tuple[Request, float]] = {}  # id -> (request, deadline)
+        self.copy = spec.submission
+        self.looks: dict[int, float] = {}  # id -> when to look where it is next
+        self.places: dict[int, Place | None] = {}  # id -> where it was at the last look
+        self.stopping: dict[int, dict[str, Any]] = {}  # id -> the answer of a child told to stop
         os.set_blocking(self.process.stdin.fileno(), False)
 
     def send(self, identifier: int, request: Request) -> None:
@@ -158,6 +174,21 @@ def describe_failure(error: dict[str, Any]) -> str:
     return f"your code raised {kind}: {text}\n" + "\n".join(lines)
 
 
+def timeout_message(answer: dict[str, Any]) -> tuple[str, str]:
+    """The message of a probe stopped for time, and its cause: where it was stopped (none if unknown)."""
+    place = answer.get("place")
+    if answer.get("early"):
+        message = f"this check was stopped after {answer['timed_out']:.2g} s in the loop where another was stopped"
+    else:
+        message = f"this check took longer than {answer['timed_out']:.3g} s and was stopped"
+    if not isinstance(place, Place):
+        return f"{message}\n  hint: {TIMEOUT_HINT}", ""
+    return (
+        f"{message}, at {place}\n  hint: {TIMEOUT_HINT}",
+        f"your code did not finish: it was stopped at {place}\n  hint: {TIMEOUT_HINT}",
+    )
+
+
 def death_message(died: dict[str, Any]) -> str:
     """The message for a child that ended without answering (or a worker that never started)."""
     if "start" in died:
@@ -189,7 +220,10 @@ class Runner:
         self.requests: dict[str, Request] = {}
         self.queue: deque[Request] = deque()
         self.outcomes: dict[str, Outcome] = {}
+        self.forbidden: list[dict[str, Any]] = []  # uses of autograd that framework probes caught at run time
         self.next_id = 0
+        self.stuck: list[Place] = []  # where probes were stopped past their limit
+        self.look_period = math.inf  # seconds between looks, before a worker's slowdown
 
     def start(self, profiles: list[str], started: dict[str, sandbox.Sandbox | None] | None = None) -> None:
         """Start the workers of ``profiles`` now, so that they import torch while the judge prepares;
@@ -237,9 +271,9 @@ class Runner:
     def __exit__(self, *exception: object) -> None:
         self.close()
 
-    def finish(self, job: Job, status: str, message: str = "") -> None:
+    def finish(self, job: Job, status: str, message: str = "", cause: str = "") -> None:
         """Record a job's verdict."""
-        outcome = Outcome(status, message, time.perf_counter() - job.start)
+        outcome = Outcome(status, message, time.perf_counter() - job.start, cause)
         self.outcomes[job.name] = outcome
         if self.progress:
             self.progress(job.name, outcome)
@@ -288,13 +322,11 @@ class Runner:
     def answer_failed(self, job: Job, answer: dict[str, Any]) -> None:
         """A probe of ``job`` ended without a result: the submission raised, died or timed out."""
         if "error" in answer:
+            if isinstance(answer["error"].get("forbidden"), dict):
+                self.forbidden.append(answer["error"]["forbidden"])
             self.finish(job, "failed", failure_message(answer["error"], job.project))
         elif "timed_out" in answer:
-            self.finish(
-                job,
-                "timed out",
-                f"this check took longer than {answer['timed_out']:.3g} s and was stopped\n  hint: {TIMEOUT_HINT}",
-            )
+            self.finish(job, "timed out", *timeout_message(answer))
         else:
             self.finish(job, "crashed", death_message(answer.get("died", {})))
 
@@ -324,12 +356,67 @@ class Runner:
         now = time.perf_counter()
         deadlines = [deadline for worker in self.workers.values() for _, deadline in worker.inflight.values()]
         deadlines += [worker.started + START_LIMIT for worker in self.workers.values() if not worker.ready]
+        if self.stuck:
+            ready = [worker for worker in self.workers.values() if worker.ready]
+            deadlines += [worker.looks.get(key, now) for worker in ready for key in worker.inflight]
         timeout = max(0.0, min(deadlines) - now) if deadlines else 0.05
         writing = any(worker.outbox for worker in self.workers.values())
         events = self.selector.select(min(timeout, 0.01) if writing else timeout)
         for key, _ in events:
             self.read(key.data)
+        self.watch()
         self.expire()
+
+    def watch(self) -> None:
+        """Once a probe was stopped in a loop, look where each running probe is, every ``look_period``."""
+        if not self.stuck:
+            return
+        now = time.perf_counter()
+        for worker in self.workers.values():
+            if not worker.ready:
+                continue
+            period = self.look_period * worker.slowdown
+            for identifier in worker.inflight:
+                if worker.looks.setdefault(identifier, now + period) <= now and identifier not in worker.stopping:
+                    worker.outbox += codec.encode({"stack": identifier})
+                    worker.looks[identifier] = now + period
+            worker.flush()
+
+    def stack(self, worker: Worker, message: dict[str, Any]) -> None:
+        """Note where a running probe was, from the zygote's answer to a look; tell the zygote to stop
+        a probe found in a loop where one was stopped, ``STUCK_LOOKS`` looks in a row."""
+        identifier, stack, root = message.get("id"), message.get("stack"), message.get("root")
+        if not isinstance(identifier, int) or not isinstance(stack, str) or not isinstance(root, str):
+            return
+        if identifier not in worker.inflight:
+            return  # it answered meanwhile
+        place = innermost(stack, root, worker.copy)
+        worker.places[identifier] = place
+        request, deadline = worker.inflight[identifier]
+        stuck = next((where for where in self.stuck if place is not None and place.within(where)), None)
+        request.looks = request.looks + 1 if stuck else 0
+        if stuck and request.looks >= STUCK_LOOKS and identifier not in worker.stopping:
+            seconds = time.perf_counter() - deadline + request.limit * worker.slowdown
+            worker.stopping[identifier] = {"timed_out": seconds, "place": stuck, "early": True}  # the same cause
+            worker.outbox += codec.encode({"stop": identifier})
+            worker.flush()
+
+    def locate(self, profile: str, identifiers: list[int]) -> None:
+        """Ask where the probes ``identifiers`` of a worker are, and wait at most ``STACK_WAIT`` for
+        the answers (``Worker.places``); a worker that dies meanwhile is left to the caller."""
+        worker = self.workers[profile]
+        for identifier in identifiers:
+            worker.places.pop(identifier, None)
+            worker.outbox += codec.encode({"stack": identifier})
+        deadline = time.perf_counter() + STACK_WAIT
+        while self.workers.get(profile) is worker and any(key not in worker.places for key in identifiers):
+            worker.flush()
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                return
+            readable, _, _ = select.select([worker.reader.fd], [], [], min(remaining, 0.01 if worker.outbox else 1))
+            if readable:
+                self.read(profile)
 
     def read(self, profile: str) -> None:
         """Read a worker's answers; handle its death when its channel closes."""
@@ -354,16 +441,22 @@ class Runner:
                     worker.slowdown = min(MAX_SLOWDOWN, max(1.0, calibration / NOMINAL_CALIBRATION))
                 worker.ready = isinstance(hello, dict)
                 continue
+            if "stack" in message:
+                self.stack(worker, message)
+                continue
             identifier = message.get("id")
             entry = worker.inflight.pop(identifier, None) if isinstance(identifier, int) else None
             if entry is not None:
-                self.answered(entry[0], message)
+                worker.looks.pop(identifier, None)
+                worker.places.pop(identifier, None)
+                stopped = worker.stopping.pop(identifier, None)  # unless it answered before it was stopped
+                self.answered(entry[0], stopped if stopped and not {"ok", "error"} & set(message) else message)
         if worker.reader.closed:
             self.worker_died(profile)
 
     def answered(self, request: Request, message: dict[str, Any]) -> None:
         """Store a probe's answer and resume the jobs waiting for it."""
-        answer = {key: message[key] for key in ("ok", "error", "died", "timed_out") if key in message}
+        answer = {key: message[key] for key in ("ok", "error", "died", "timed_out", "place", "early") if key in message}
         if not any(isinstance(answer.get(key), dict) for key in ("ok", "error", "died")) and "timed_out" not in answer:
             answer = {"died": {"exit_code": None}}  # an answer that is no answer
         if "error" in answer and not isinstance(answer["error"], dict):
@@ -412,13 +505,25 @@ class Runner:
             if not worker.ready and now > worker.started + START_LIMIT:
                 self.never_started(profile, f"not ready within {START_LIMIT:g} s; {worker.stderr().strip()[-300:]}")
                 continue
-            late = [request for request, deadline in worker.inflight.values() if now > deadline]
+            late = {key: request for key, (request, deadline) in worker.inflight.items() if now > deadline}
             if not late:
                 continue
-            limits = {request.key: request.limit * worker.slowdown for request in late}
+            self.locate(profile, list(late))
+            if self.workers.get(profile) is not worker:
+                continue  # it died meanwhile: its probes were handled as a death
+            answers: dict[str, dict[str, Any]] = {}
+            for identifier, request in late.items():
+                place = worker.places.get(identifier)
+                if place is not None:
+                    self.look_period = min(self.look_period, request.limit / LOOKS_PER_LIMIT)
+                    known = next((where for where in self.stuck if place.within(where)), None)
+                    if known is None:
+                        self.stuck.append(place)
+                    place = known or place  # a loop already named is the same cause
+                answers[request.key] = {"timed_out": request.limit * worker.slowdown, "place": place}
             for request in self.stop(profile):
-                if request.key in limits:
-                    self.answered(request, {"timed_out": limits[request.key]})
+                if request.key in answers:
+                    self.answered(request, answers[request.key])
                 else:
                     request.attempts -= 1  # not its fault
                     self.queue.appendleft(request)

@@ -14,6 +14,7 @@ on stdin and responses leave on the original stdout, both as ``codec`` frames.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import importlib
 import json
 import os
@@ -25,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import confine
+
 BOOT = "import sys; sys.path[:0] = [sys.argv[1]]; from worker.zygote import main; main(sys.argv[2])"
 PR_SET_DUMPABLE = 4  # from <linux/prctl.h>
 NO_BYTECODE = "/dev/null/bytecode"  # below a file, so it never exists and can never be made
@@ -32,6 +35,8 @@ OUTPUT_TAIL = 2000  # characters of a child's printed output sent back
 WARM_MODULES = ("gzip", "torch.nn.functional", "torch.utils.data", "tqdm.auto")  # loaded before any child
 CALIBRATION_ROUNDS = 3
 CALIBRATION_STEPS = 3000  # about 20 ms on an idle 2-core machine of 2026
+STACK_WAIT = 0.5  # seconds a child may take to write its stack once asked
+STACK_LIMIT = 20_000  # bytes of a stack sent back
 
 
 def main(config_text: str) -> None:
@@ -40,11 +45,13 @@ def main(config_text: str) -> None:
     sys.path[:0] = config["path"]
     sys.dont_write_bytecode = True
     private_process()
+    signal.signal(signal.SIGUSR1, signal.SIG_IGN)  # until a child listens for it (watch_stack)
+    confine.adopt_orphans()
     channel = os.dup(1)
     os.dup2(2, 1)  # stray prints go to stderr, never into the channel
     import torch
 
-    from . import codec, loader, probes_framework, probes_pairs
+    from . import codec, loader, no_autograd, probes_framework, probes_pairs  # noqa: F401 (loaded before any child)
     from .channel import FrameReader, write_all
 
     torch.set_num_threads(config.get("threads", 1))
@@ -64,6 +71,12 @@ def main(config_text: str) -> None:
             if key.data is None:
                 for frame in requests.read():
                     request = codec.decode(frame)
+                    if "stack" in request:  # the judge asks where a child is
+                        write_all(channel, codec.encode(stack_of(request["stack"], children, config)))
+                        continue
+                    if "stop" in request:  # the judge stops a child stuck where another was stopped
+                        stop_child(request["stop"], children)
+                        continue
                     child = fork_child(request, config, probes, channel)
                     children[child["fd"]] = child
                     selector.register(child["fd"], selectors.EVENT_READ, child)
@@ -80,7 +93,9 @@ def main(config_text: str) -> None:
             del children[child["fd"]]
             with contextlib.suppress(ProcessLookupError):  # it has said all it will: never wait on it
                 os.kill(child["pid"], signal.SIGKILL)
-            write_all(channel, codec.encode(finish(child, config)))
+            response = finish(child, config)
+            confine.end_probe(child["pid"])  # every process it started
+            write_all(channel, codec.encode(response))
 
 
 def private_process() -> None:
@@ -151,7 +166,7 @@ def fork_child(request: dict, config: dict, probes: dict, channel: int) -> dict[
 
 def run_child(request: dict, config: dict, probes: dict, result_fd: int, output: Path) -> None:
     """In the child: limit, import the submission's files, run the probe, send the result."""
-    from . import codec, loader
+    from . import codec, loader, no_autograd
     from .channel import write_all
     from .errors import describe
 
@@ -161,12 +176,20 @@ def run_child(request: dict, config: dict, probes: dict, result_fd: int, output:
     os.dup2(descriptor, 2)
     os.close(descriptor)
     set_limits(config["limits"])
+    watch_stack(config, request["id"])
+    confine.confine_probe()
     root = Path(config["submission"])
+    loader.hide_kit()
+    framework = request["project"] == "framework"
+    sentinel = no_autograd.guard(root) if framework else contextlib.nullcontext()
     try:
-        namespace = loader.load(root, request["project"], request["files"], request.get("run_init", False))
-        result = {"ok": probes[request["probe"]](namespace, **request.get("args", {}))}
+        with sentinel:
+            namespace = loader.load(root, request["project"], request["files"], request.get("run_init", False))
+            result = {"ok": probes[request["probe"]](namespace, **request.get("args", {}))}
     except BaseException as error:  # everything the submission raises is its answer
         result = {"error": describe(error, root)}
+    if framework and sentinel.found:  # whatever the submission made of the sentinel's exception
+        result = {"error": no_autograd.describe_use(sentinel.found)}
     try:
         frame = codec.encode(result)
     except BaseException as error:
@@ -175,7 +198,10 @@ def run_child(request: dict, config: dict, probes: dict, result_fd: int, output:
 
 
 def set_limits(limits: dict[str, int]) -> None:
-    """Cap the child's memory (beyond what the zygote holds), processes, files and core dumps."""
+    """Cap the child's memory (beyond what the zygote holds), processes, files and core dumps, and
+    make it and what it forks the first that an out-of-memory killer picks, before the zygote."""
+    with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as score:
+        score.write("1000")
     page = os.sysconf("SC_PAGE_SIZE")
     with open("/proc/self/statm") as statm:
         mapped = int(statm.read().split()[0]) * page
@@ -191,6 +217,54 @@ def set_limits(limits: dict[str, int]) -> None:
         resource.setrlimit(kind, (value, value))
 
 
+def stack_file(config: dict, identifier: int) -> Path:
+    """The file where the child of request ``identifier`` writes its stack when asked."""
+    return Path(config["tmp"]) / f"stack-{identifier}.txt"
+
+
+def watch_stack(config: dict, identifier: int) -> None:
+    """In the child: on SIGUSR1, append every thread's stack to the stack file (faulthandler writes
+    it from the signal handler, so even a child stuck in a C call answers). The file stays open
+    for the child's life: faulthandler holds it."""
+    faulthandler.register(signal.SIGUSR1, file=open(stack_file(config, identifier), "a"), all_threads=True)  # noqa: SIM115
+
+
+def stack_of(identifier: Any, children: dict[int, dict[str, Any]], config: dict) -> dict[str, Any]:
+    """Ask the child running request ``identifier`` for its stack; the response for the judge:
+    ``stack`` (faulthandler's text, empty if the child is gone or silent) and the ``root`` of the
+    submission's files in it."""
+    child = next((child for child in children.values() if child["id"] == identifier), None)
+    text = ""
+    if child is not None:
+        path = stack_file(config, identifier)
+        start = path.stat().st_size if path.exists() else 0
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child["pid"], signal.SIGUSR1)
+        deadline, size = time.perf_counter() + STACK_WAIT, -1
+        while time.perf_counter() < deadline:
+            time.sleep(0.01)
+            grown = path.stat().st_size if path.exists() else 0
+            if start < grown == size:  # written, and no longer growing
+                break
+            size = grown
+        with contextlib.suppress(OSError):
+            descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a pipe put there never blocks the zygote
+            try:
+                os.lseek(descriptor, start, os.SEEK_SET)
+                text = os.read(descriptor, STACK_LIMIT).decode(errors="replace")
+            finally:
+                os.close(descriptor)
+    return {"id": identifier, "stack": text, "root": config["submission"]}
+
+
+def stop_child(identifier: Any, children: dict[int, dict[str, Any]]) -> None:
+    """Kill the child running request ``identifier``; its response follows as for any death."""
+    for child in children.values():
+        if child["id"] == identifier:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child["pid"], signal.SIGKILL)
+
+
 def finish(child: dict[str, Any], config: dict) -> dict[str, Any]:
     """Reap a child whose result pipe closed; return the response for the judge."""
     from . import codec
@@ -198,6 +272,7 @@ def finish(child: dict[str, Any], config: dict) -> dict[str, Any]:
     _, status = os.waitpid(child["pid"], 0)
     response: dict[str, Any] = {"id": child["id"], "seconds": time.perf_counter() - child["start"]}
     response["output"] = tail(child["output"])
+    stack_file(config, child["id"]).unlink(missing_ok=True)
     try:
         result = codec.decode(child["data"]) if child["data"] else None
     except codec.CodecError:
