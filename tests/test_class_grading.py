@@ -131,7 +131,71 @@ def test_students_are_named_after_their_entries_and_hidden_entries_are_left_out(
     for name in ("bob", "carol.zip", "dave.ipynb", "erin.ZIP", ".DS_Store", "frank", "frank.zip", "report.html"):
         (tmp_path / name).mkdir() if "." not in name else (tmp_path / name).write_text("")
     students = [entry.student for entry in intake.entries(tmp_path)]
-    assert students == ["bob", "carol", "dave", "erin", "frank", "frank.zip", "report.html_"]
+    assert students == ["bob", "carol", "dave", "erin", "frank", "frank.zip", "report.html~1"]
+
+
+def claims(name: str) -> set[str]:
+    """The names an entry could be graded as: its plain name and its whole name."""
+    return {intake.student_name(Path(name)), name}
+
+
+@pytest.mark.parametrize(
+    ("names", "students"),
+    [
+        (["bob.zip", "bob.ipynb", "bob.zip.zip"], ["bob.zip", "bob.ipynb", "bob.zip.zip"]),
+        (["bob.zip", "bob.zip.zip"], ["bob", "bob.zip.zip"]),
+        (["alice", "alice.zip", "alice.ipynb"], ["alice", "alice.zip", "alice.ipynb"]),
+        (["Bob", "bob.ZIP", "carol.ipynb", "Carol.ipynb.zip"], ["Bob", "bob.ZIP", "carol", "Carol.ipynb.zip"]),
+        (["Dave.zip", "dave.zip", "dave.zip~1"], ["Dave.zip~2", "dave.zip~3", "dave.zip~1"]),
+        (["erin.ZIP", "erin.Ipynb", "frank.zip.ipynb"], ["erin.ZIP", "erin.Ipynb", "frank.zip"]),
+        (
+            ["Report.HTML", "gradebook.csv.zip", "report.html~1"],
+            ["Report.HTML~2", "gradebook.csv.zip", "report.html~1"],
+        ),
+    ],
+    ids=["bob", "nested-zip", "folder-zip-notebook", "case", "whole-names-by-case", "suffix-case", "reserved"],
+)
+def test_every_entry_gets_a_name_of_its_own_and_entries_that_would_share_one_are_told(names, students):
+    named = intake.student_names(names)
+    assert [named[name][0] for name in names] == students
+    assert len({student.casefold() for student in students} | {"gradebook.csv", "report.html"}) == len(names) + 2
+    for name in names:
+        plain = intake.student_name(Path(name))
+        rivals = [other for other in names if plain.casefold() in {claim.casefold() for claim in claims(other)}]
+        note = named[name][1]
+        if len(rivals) > 1:
+            assert all(rival in note for rival in rivals) and repr(named[name][0]) in note, note
+        elif named[name][0] == plain:
+            assert not note
+        else:
+            assert "a file of the class's results" in note
+
+
+@pytest.mark.grading
+def test_entries_that_would_share_a_name_are_graded_into_folders_of_their_own_with_a_note(tmp_path, capsys):
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    zip_folder(copy_reference(tmp_path / "reference"), submissions / "bob.zip")
+    stub_notebook(NOTEBOOKS / "framework" / "framework.ipynb", submissions / "bob.ipynb")
+    zip_folder(ROOT / "exercises", submissions / "bob.zip.zip")
+    students = intake.entries(submissions)
+    assert [(entry.student, entry.path.name) for entry in students] == [
+        ("bob.ipynb", "bob.ipynb"),
+        ("bob.zip", "bob.zip"),
+        ("bob.zip.zip", "bob.zip.zip"),
+    ]
+    assert main(["grade-class", str(submissions), "--out", str(tmp_path / "out"), "-m", "linear"]) == 0
+    said = capsys.readouterr()
+    rows = gradebook.read_gradebook(tmp_path / "out" / batch.GRADEBOOK)
+    assert sorted((row["student"], row["linear"]) for row in rows) == [
+        ("bob.ipynb", "0"),
+        ("bob.zip", f"{sum(check.points for check in manifest.checks_of(('linear',))):g}"),
+        ("bob.zip.zip", "0"),
+    ]
+    for entry in students:
+        results = json.loads((tmp_path / "out" / entry.student / "results.json").read_text())
+        assert float(next(row["total"] for row in rows if row["student"] == entry.student)) == results["score"]
+        assert entry.note in results["output"] and entry.note in said.err
 
 
 def test_the_content_hash_changes_with_any_file_and_only_then(tmp_path):

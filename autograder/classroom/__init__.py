@@ -7,6 +7,10 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from . import intake
 
 COMMANDS: tuple[str, ...] = ("grade-class", "merge", "gradescope")
 
@@ -61,12 +65,14 @@ def grade_class_command(args: argparse.Namespace) -> int:
             return 2
         from ..sandbox import default_jobs
 
+        say_notes(chosen)
         record, reused = unit.grade_student(chosen[0], out, tasks, default_jobs(), args.time_scale, args.force)
         print(describe(record, reused, out))
         return 1 if record.kit_error else 0
     if not students:
         print(f"error: {submissions} holds no submission", file=sys.stderr)
         return 2
+    say_notes(students)
     try:
         summary = batch.grade_class(students, out, args.jobs, args.force, tasks, args.time_scale)
     except KeyboardInterrupt:
@@ -87,6 +93,13 @@ def grade_class_command(args: argparse.Namespace) -> int:
     for name in summary.kit_errors:
         print(f"error: the autograder failed on {name}: see {out / name / 'grading.json'}", file=sys.stderr)
     return 1 if summary.kit_errors else 0
+
+
+def say_notes(students: list[intake.Entry]) -> None:
+    """Print the note of each entry whose plain name another entry claims too (``intake.student_names``)."""
+    for entry in students:
+        if entry.note:
+            print(f"note: {entry.note}", file=sys.stderr)
 
 
 def describe(record, reused: bool, out: Path) -> str:

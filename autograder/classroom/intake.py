@@ -3,10 +3,10 @@
 An entry is a student's folder (laid out like ``exercises/``: ``framework/`` and/or
 ``pairs/``, or holding the course's notebooks), a ``.zip`` of such a folder, or a single
 notebook (``.ipynb``). The student's name is the entry's name without ``.zip`` or
-``.ipynb``. A zip is extracted by this module, never by ``zipfile.extractall``: an entry
-that would leave the extraction folder, a link, or an absurd size refuses the whole zip,
-for that student only. A submission wrapped in folders (``alice/solution/framework``) is
-found below them.
+``.ipynb``, made distinct from every other student's (``student_names``). A zip is
+extracted by this module, never by ``zipfile.extractall``: an entry that would leave the
+extraction folder, a link, or an absurd size refuses the whole zip, for that student only.
+A submission wrapped in folders (``alice/solution/framework``) is found below them.
 """
 
 from __future__ import annotations
@@ -38,10 +38,12 @@ class NotASubmission(Exception):
 
 @dataclass(frozen=True)
 class Entry:
-    """One student's entry: the name the gradebook uses and the path in the submissions folder."""
+    """One student's entry: the name the gradebook uses, the path in the submissions folder, and a
+    note when the name is not the entry's plain name (another entry claims that name too)."""
 
     student: str
     path: Path
+    note: str = ""
 
     @property
     def kind(self) -> str:
@@ -55,22 +57,63 @@ class Entry:
 
 
 def entries(submissions: Path) -> list[Entry]:
-    """Every student of a submissions folder, sorted by name; hidden entries are left out.
-
-    Two entries with the same name without their suffix (``alice/`` and ``alice.zip``)
-    keep their full names, and a name that the gradebook's own files use gets a ``_``.
-    """
-    paths = sorted(path for path in submissions.iterdir() if not path.name.startswith("."))
-    stems = [student_name(path) for path in paths]
-    found = []
-    for path, stem in zip(paths, stems, strict=True):
-        name = stem if stems.count(stem) == 1 else path.name
-        found.append(Entry(name + "_" if name in RESERVED else name, path))
+    """Every student of a submissions folder, sorted by name; hidden entries are left out."""
+    paths = {path.name: path for path in submissions.iterdir() if not path.name.startswith(".")}
+    named = student_names(list(paths))
+    found = [Entry(named[name][0], path, named[name][1]) for name, path in paths.items()]
     return sorted(found, key=lambda entry: entry.student)
 
 
+def student_names(names: list[str]) -> dict[str, tuple[str, str]]:
+    """The student name of each entry name, and a note where it is not the entry's plain name.
+
+    An entry's plain name is its name without ``.zip`` or ``.ipynb`` (``bob.zip``: ``bob``).
+    Names are compared ignoring case, as some file systems do. An entry keeps its plain name
+    unless another entry's plain name or whole name is the same, or the class's own files use
+    it (``gradebook.csv``, ``report.html``); then it is named by its whole name (``bob.zip``,
+    ``bob.ipynb``, ``bob.zip.zip``), and whole names that still meet get a number
+    (``Bob.zip~1``, ``bob.zip~2``). So every entry has a name, and a folder, of its own.
+    """
+    plain = {name: student_name(Path(name)) for name in names}
+    claims: dict[str, list[str]] = {}  # a name, ignoring case -> the entries whose plain or whole name it is
+    for name in names:
+        for claimed in {plain[name].casefold(), name.casefold()}:
+            claims.setdefault(claimed, []).append(name)
+    reserved = {file.casefold() for file in RESERVED}
+    chosen = {}
+    for name in names:
+        alone = claims[plain[name].casefold()] == [name] and plain[name].casefold() not in reserved
+        chosen[name] = plain[name] if alone else name
+    groups: dict[str, list[str]] = {}
+    for name in sorted(names):
+        groups.setdefault(chosen[name].casefold(), []).append(name)
+    taken = set(groups) | reserved
+    for key, group in groups.items():
+        if len(group) > 1 or key in reserved:
+            for name in group:
+                number = 1
+                while f"{name}~{number}".casefold() in taken:
+                    number += 1
+                chosen[name] = f"{name}~{number}"
+                taken.add(chosen[name].casefold())
+    return {name: (chosen[name], naming_note(name, plain[name], chosen[name], claims)) for name in names}
+
+
+def naming_note(name: str, plain: str, student: str, claims: dict[str, list[str]]) -> str:
+    """What the run says about the entry ``name`` when its plain name is not its alone; else empty."""
+    sharing = claims[plain.casefold()]
+    if len(sharing) > 1:
+        return (
+            f"the entries {', '.join(sorted(sharing))} would all be named {plain!r} (ignoring case): "
+            f"this one, {name}, is graded as {student!r}; give each student's entry a name of its own"
+        )
+    if student != plain:
+        return f"the entry {name} is graded as {student!r}: {plain!r} is the name of a file of the class's results"
+    return ""
+
+
 def student_name(path: Path) -> str:
-    """The student's name: the entry's name without ``.zip`` or ``.ipynb``."""
+    """The entry's plain name: its name without ``.zip`` or ``.ipynb``."""
     suffix = path.suffix.lower()
     return path.name[: -len(suffix)] if suffix in SUFFIXES and len(path.name) > len(suffix) else path.name
 

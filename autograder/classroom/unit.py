@@ -169,6 +169,7 @@ def grade_student(
     folder.mkdir(parents=True, exist_ok=True)
     (folder / RECORD).unlink(missing_ok=True)
     report, status, kit_error = grade_entry(entry, tasks, probes, time_scale)
+    report.notes[:0] = [entry.note] if entry.note else []
     write_atomically(folder / RESULTS, json.dumps(report.gradescope(), indent=2) + "\n")
     write_atomically(folder / FEEDBACK, report.feedback())
     record = Record(
