@@ -1,15 +1,23 @@
-"""Shared setup of the kit's tests: the helpers' folder on the path, pytester, and the cost markers.
+"""Shared setup of the kit's tests: the helpers' folder on the path, pytester, the cost markers,
+and the fixed secrets of the tests that grade.
 
 A test marked with what it costs (``grading``, ``training``, ``browser``, ``nbgrader``)
 is also ``slow``: ``pytest -m "not slow"`` is the quick run.
 """
 
+import random
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+import grading  # the helpers' folder, just put on the path
+
+from autograder.judge import secret
 
 pytest_plugins = ["pytester"]
 COSTS = ("grading", "training", "browser", "nbgrader")
@@ -20,3 +28,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if any(item.get_closest_marker(cost) for cost in COSTS):
             item.add_marker(pytest.mark.slow)
+
+
+SECRET_SEED = 0  # the seed of the numbers every grading of a test draws in place of its secrets
+
+
+@pytest.fixture(scope="module")
+def fixed_secrets() -> Iterator[None]:
+    """Every grading of the test module draws its secrets (``secret.draw``) from the same seeded
+    sequence, started afresh for each grading: its outcomes are the same on every run, whichever
+    thread grades it and in whatever order. A module opts in with
+    ``pytestmark = pytest.mark.usefixtures("fixed_secrets")``; module scope, so that the module's
+    own module-scoped gradings draw from it too."""
+    numbers = threading.local()
+    judge = grading.judge
+
+    def draw() -> int:
+        return numbers.sequence.getrandbits(secret.BITS)
+
+    def fixed_judge(*arguments, **keywords):
+        numbers.sequence = random.Random(SECRET_SEED)
+        return judge(*arguments, **keywords)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(secret, "draw", draw)
+        patch.setattr(grading, "judge", fixed_judge)
+        yield

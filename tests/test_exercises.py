@@ -15,6 +15,8 @@ import pytest
 from autograder import exercises, manifest
 from autograder.exercises import BEGIN, END, MarkerError, strip_solutions
 
+pytestmark = pytest.mark.usefixtures("fixed_secrets")
+
 
 def test_exercises_are_up_to_date():
     assert exercises.compare() == ([], []), "run: python -m autograder build-exercises"

@@ -21,7 +21,7 @@ from pairs_equivalents import PAIRS
 from autograder import manifest
 from autograder.judge.runner import Outcome
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("fixed_secrets")]
 
 EQUIVALENTS = FRAMEWORK + PAIRS
 
@@ -132,6 +132,10 @@ def test_equivalent_keeps_every_point(equivalent, outcomes):
     checks = outcomes[equivalent.name]
     assert checks, f"{equivalent.name} answers for no check: it changes nothing that is graded"
     lost = {name: outcome for name, outcome in checks.items() if outcome is None or not outcome.passed}
+    if equivalent.loses:  # one deviation from a docstring: exactly its check, with the variant named
+        check = lost.pop(equivalent.loses.check, None)
+        assert check is not None, f"{equivalent.name} keeps {equivalent.loses.check}, which must charge its variant"
+        assert equivalent.loses.named in check.message, f"{equivalent.name}: the variant is not named:\n{check.message}"
     assert not lost, f"{equivalent.name} ({equivalent.differs}) lost points:\n\n" + "\n\n".join(
         f"{name} ({manifest.CHECKS_BY_NAME[name].points:g} points): "
         + ("not graded" if outcome is None else f"{outcome.status}\n{outcome.message}")
