@@ -18,6 +18,8 @@ import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
+from .scan import PARSING
+
 KIT = Path(__file__).resolve().parents[2]
 PROJECTS = ("pairs", "framework")
 KIT_SOLUTIONS = ("reference", "exercises")
@@ -109,7 +111,8 @@ def strip(source: bytes) -> bytes:
         return source
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # as Python reads it
     try:
-        starts = docstring_starts(ast.parse(text))
+        with PARSING:
+            starts = docstring_starts(ast.parse(text))
     except (SyntaxError, ValueError):
         starts = set()
     lines = io.StringIO(text).readlines()
