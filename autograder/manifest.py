@@ -55,7 +55,7 @@ TASKS = (
     Task(
         "models",
         "pairs",
-        "every model's layers and forward: output fields and shapes, parameter budget",
+        "every model's layers and forward: output fields and shapes, digits (N, 2, 10), the course's size",
         ("models.py",),
     ),
     Task(
@@ -65,7 +65,11 @@ TASKS = (
         ("models.py",),
     ),
     Task(
-        "auxiliary", "pairs", "the loss combination: auxiliary and digit losses, each with its weight", ("models.py",)
+        "auxiliary",
+        "pairs",
+        "the loss formula of the docstring: CE(comparison) + aux_weight sum CE(auxiliary) + digit_weight CE(digits) "
+        "averaged over the 2N images; each variant charged once",
+        ("models.py",),
     ),
     Task(
         "comparison", "pairs", "comparison_from_digits: P(first <= second) from two digit predictions", ("models.py",)
@@ -73,13 +77,13 @@ TASKS = (
     Task(
         "pair_training",
         "pairs",
-        "the training step: zeroed gradients, the model's own loss, one step",
+        "the training step's mechanics, whatever the loss's formula: zeroed gradients, one backward, one step",
         ("training.py",),
     ),
     Task(
         "pair_accuracy",
         "pairs",
-        "shared_digits, your models and training, reaches >= 85% test accuracy",
+        "shared_digits, your models and training, reaches >= 85% test accuracy (batch 50, up to 25 epochs)",
         ("models.py", "training.py"),
     ),
     Task("activations", "framework", "ReLU, Tanh, Sigmoid and NoActivation: forward and backward", ("activations.py",)),
@@ -116,9 +120,17 @@ TASKS = (
 )
 
 MODEL_NAMES = ("baseline", "shared", "aux", "deep", "deep_aux", "deep_digits", "shared_digits")
-SHALLOW = ("baseline", "shared", "aux", "shared_digits")  # within PARAMETER_BUDGET parameters
+SHALLOW = ("baseline", "shared", "aux", "shared_digits")  # within PARAMETER_LIMIT parameters
+# The course's statement: "a convnet with ~70,000 parameters can be trained with 25 epochs ... ~15% error",
+# a figure of the order of magnitude, not a cap. A shallow model may count up to ten times that; what
+# counts is what its prediction is computed from: the auxiliary classifiers (and digit heads) that only
+# training reads do not.
 PARAMETER_BUDGET = 70_000
-BUDGET_NOTE = f", at most {PARAMETER_BUDGET:,} parameters"
+PARAMETER_LIMIT = 10 * PARAMETER_BUDGET
+BUDGET_NOTE = (
+    f", at most {PARAMETER_LIMIT:,} parameters in what its prediction is computed from (the course's "
+    f"~{PARAMETER_BUDGET:,}, to within an order of magnitude; auxiliary classifiers do not count)"
+)
 
 CHECKS = (
     Check(
@@ -180,16 +192,23 @@ CHECKS = (
         "pair_training",
         "gradients",
         2,
-        "at optimizer.step(), the gradients are those of model.loss on the batch, and nothing more",
+        "at optimizer.step(), the gradients are those of one backward pass of a loss of the batch's output "
+        "(model.loss or computed inline), zeroed since the previous step",
     ),
     Check("pair_training", "one_step", 1, "train_step takes exactly one optimizer step"),
-    Check("pair_training", "returns_loss", 1, "train_step returns the batch's loss as a Python float"),
+    Check(
+        "pair_training",
+        "returns_loss",
+        1,
+        "train_step returns the batch's loss as a Python float: the value of the loss it differentiated",
+    ),
     Check(
         "pair_accuracy",
         "shared_digits",
         6,
-        "shared_digits trained by your train for 5 epochs reaches >= 85% test accuracy on 1,000 pairs",
-        limit=150,
+        "shared_digits trained by your train(model, data, epochs=25) on 1,000 fresh pairs reaches >= 85% test "
+        "accuracy, and on shuffled labels stays <= 75%",
+        limit=300,
     ),
     Check("activations", "relu_forward", 1, "ReLU's forward is max(0, s) element-wise, keeping shape and dtype"),
     Check("activations", "relu_backward", 1, "ReLU's backward passes the gradient where s > 0, zero elsewhere"),
@@ -246,7 +265,8 @@ CHECKS = (
         "disk_accuracy",
         "network",
         3,
-        "the 2-25-25-25-2 ReLU network of your framework, trained by your train, reaches >= 80% on the disk",
+        "the 2-25-25-25-2 ReLU network of your framework, trained by your train, reaches >= 80% on a disk drawn "
+        "for each grading",
         limit=150,
     ),
     Check(

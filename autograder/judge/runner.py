@@ -39,6 +39,7 @@ NOMINAL_CALIBRATION = 0.02  # seconds of the worker's calibration on an idle 2-c
 MAX_SLOWDOWN = 10.0
 START_LIMIT = 120.0  # seconds for a worker to import torch and report ready
 STUB_PREFIX = "task "  # generated stubs raise NotImplementedError("task TASK: write NAME")
+NOT_IMPLEMENTED = "not implemented yet: "  # how a check that met an unwritten stub begins its message
 TIMEOUT_HINT = "look for an endless loop, or a loop over samples that should be one tensor operation"
 STACK_WAIT = 2.0  # seconds the judge waits for a late probe's stack before it kills the worker
 LOOKS_PER_LIMIT = 20  # looks at a running probe per limit of a probe stopped in a loop
@@ -165,9 +166,9 @@ def describe_failure(error: dict[str, Any]) -> str:
     if kind == "NotImplementedError" and frames and (not text or text.startswith(STUB_PREFIX)):
         where = frames[-1]
         if where["file"] == NOTEBOOK:
-            return f"not implemented yet: {where['function']}"
+            return f"{NOT_IMPLEMENTED}{where['function']}"
         module = where["file"].removesuffix(".py").replace("/", ".")
-        return f"not implemented yet: {module}.{where['function']}"
+        return f"{NOT_IMPLEMENTED}{module}.{where['function']}"
     if not frames:
         return text if kind == "ProbeError" else f"{kind}: {text}"
     lines = [f"  {frame['file']}:{frame['line']} in {frame['function']}: {frame['source']}" for frame in frames[-3:]]

@@ -7,13 +7,16 @@ so the same request gives the same answer.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import torch
 
+from .errors import describe
 from .probes_framework import ProbeError, describe_value
-from .trusted import TrustedPairOutput, TrustedPairSets, trusted_pair_model, trusted_parts
+from .trusted import TrustedPairOutput, TrustedPairSets, kit_layout, trusted_pair_model, trusted_parts
 
 EVALUATION_BATCH = 500
 
@@ -44,14 +47,57 @@ def model(namespace: Any, name: str, seed: int) -> torch.nn.Module:
 
 def with_trusted_parts(probe: Callable[..., dict]) -> Callable[..., dict]:
     """A probe run with the ``trusted`` parts of the student's models file (names of
-    ``TRUSTED_PAIR_PARTS``) replaced by the kit's, and put back after."""
+    ``TRUSTED_PAIR_PARTS``) replaced by the kit's, and put back after. Where the kit's parts do not
+    fit the student's architecture (a learned comparator that the kit's heads cannot drive), the
+    probe runs again with the student's own parts, whose answer stands if they work together."""
 
     @functools.wraps(probe)
     def run(namespace: Any, *, trusted: tuple[str, ...] = (), **arguments: Any) -> dict:
-        with trusted_parts(namespace.globals_of("MODELS"), tuple(trusted)):
+        try:
+            with trusted_parts(namespace.globals_of("MODELS"), tuple(trusted)):
+                answer = probe(namespace, **arguments)
+        except Exception:
+            if not trusted:
+                raise
             return probe(namespace, **arguments)
+        if trusted and "error" in answer:
+            own = probe(namespace, **arguments)
+            return answer if "error" in own else own
+        return answer
 
     return run
+
+
+def attempt(namespace: Any, call: Callable[[], Any]) -> dict:
+    """``{"value": call()}``, or ``{"error": ...}`` describing what the student's code raised, so that a
+    probe that several checks share answers each of them."""
+    try:
+        return {"value": call()}
+    except Exception as error:
+        return {"error": describe(error, Path(namespace.globals_of("MODELS")["__file__"]).parents[1])}
+
+
+def counted_layers(network: torch.nn.Module, input: torch.Tensor) -> list[list]:
+    """[layer, type, parameters] for each layer holding parameters that the comparison, in evaluation
+    mode, is computed from: the auxiliary classifiers and digit heads that only training reads are left out
+    (all parameters count where autograd cannot tell)."""
+    parameters = list(network.parameters())
+    used = {id(parameter) for parameter in parameters}
+    network.eval()
+    try:
+        with torch.enable_grad():
+            comparison = network(input.clone()).comparison
+            grads = torch.autograd.grad(comparison.sum(), parameters, allow_unused=True)
+        used = {id(parameter) for parameter, grad in zip(parameters, grads, strict=True) if grad is not None}
+    except (RuntimeError, AttributeError, TypeError):
+        pass
+    layers, seen = [], set()
+    for name, module in network.named_modules():
+        own = [p for p in module.parameters(recurse=False) if id(p) in used and id(p) not in seen]
+        seen |= {id(p) for p in own}
+        if own:
+            layers.append([name or "(model)", type(module).__name__, sum(p.numel() for p in own)])
+    return layers
 
 
 def imported(namespace: Any) -> dict:
@@ -82,7 +128,22 @@ def outputs(namespace: Any, name: str, seed: int, input: torch.Tensor) -> dict:
         result["evaluation"] = output_fields(network(input.clone()))
         result["evaluation_first_two"] = output_fields(network(input[:2].clone()))
         result["features"] = describe_value(network.features(input.clone()))
+    result["counted"] = counted_layers(network, input[:2])
     return result
+
+
+@with_trusted_parts
+def digit_layouts(namespace: Any, names: list[str], seed: int, input: torch.Tensor) -> dict:
+    """The shape of each model's digits in evaluation mode, or None where there is none or the code raises."""
+
+    def digits(name: str) -> list[int] | None:
+        network = model(namespace, name, seed)
+        network.eval()
+        with torch.no_grad():
+            value = getattr(network(input.clone()), "digits", None)
+        return list(value.shape) if isinstance(value, torch.Tensor) else None
+
+    return {"shapes": {name: attempt(namespace, functools.partial(digits, name)).get("value") for name in names}}
 
 
 @with_trusted_parts
@@ -99,29 +160,56 @@ def features(namespace: Any, name: str, seed: int, input: torch.Tensor) -> dict:
 
 @with_trusted_parts
 def loss(
-    namespace: Any, name: str, seed: int, input: torch.Tensor, target: torch.Tensor, classes: torch.Tensor
+    namespace: Any,
+    name: str,
+    seed: int,
+    input: torch.Tensor,
+    target: torch.Tensor,
+    classes: torch.Tensor,
+    transposed: bool = False,
 ) -> dict:
     """``model.loss`` on a batch in training mode: its value, the outputs, the number of auxiliary
-    classifiers, and the loss's gradient with respect to each output.
+    classifiers, and the loss's gradient with respect to each output; ``{"error": ...}`` if the code raises.
 
     The loss is called on copies of the outputs that are leaves of the graph, so each
     gradient is that of the loss's own term (a comparison computed from the digits
-    does not add its path to the digits' gradient).
+    does not add its path to the digits' gradient). The digits come back in the kit's
+    layout (N, 2, 10); with ``transposed`` the loss reads them as (N, 10, 2), the layout
+    of the student's own models.
     """
+    ran = attempt(namespace, lambda: loss_terms(namespace, name, seed, input, target, classes, transposed))
+    return ran.get("value") or ran
+
+
+def loss_terms(
+    namespace: Any,
+    name: str,
+    seed: int,
+    input: torch.Tensor,
+    target: torch.Tensor,
+    classes: torch.Tensor,
+    transposed: bool,
+) -> dict:
+    """What ``loss`` returns when the student's code raises nothing."""
     network = model(namespace, name, seed)
     network.train()
     torch.manual_seed(seed + 1)
     output = network(input.clone())
     fields = output_fields(output)
     leaves = {
-        key: value.detach().clone().requires_grad_() for key, value in fields.items() if isinstance(value, torch.Tensor)
+        key: (kit_layout(value) if key == "digits" else value).detach().clone().requires_grad_()
+        for key, value in fields.items()
+        if isinstance(value, torch.Tensor)
     }
     auxiliary = [
         item.detach().clone().requires_grad_()
         for item in fields.get("auxiliary") or []
         if isinstance(item, torch.Tensor)
     ]
-    copy = TrustedPairOutput(leaves.get("comparison"), leaves.get("digits"), tuple(auxiliary))
+    digits = leaves.get("digits")
+    if digits is not None and transposed:
+        digits = digits.transpose(1, 2)
+    copy = TrustedPairOutput(leaves.get("comparison"), digits, tuple(auxiliary))
     value = network.loss(copy, target.clone(), classes.clone())
     tensors = {**leaves, **{f"auxiliary{index}": item for index, item in enumerate(auxiliary)}}
     result: dict[str, Any] = {
@@ -139,24 +227,70 @@ def loss(
     return result
 
 
-def comparison_from_digits(namespace: Any, digits: torch.Tensor) -> dict:
-    """``comparison_from_digits(digits)``."""
-    with torch.no_grad():
-        return {"output": describe_value(namespace.comparison_from_digits(digits.clone()))}
+def comparison_from_digits(namespace: Any, digits: torch.Tensor, transposed: bool = False) -> dict:
+    """``comparison_from_digits(digits)``; with ``transposed``, also of the same digits given as (N, 10, 2),
+    the layout of the student's own models, each as ``{"value": ...}`` or ``{"error": ...}``."""
+
+    def run(given: torch.Tensor) -> Any:
+        with torch.no_grad():
+            return describe_value(namespace.comparison_from_digits(given.clone()))
+
+    result = {"output": attempt(namespace, functools.partial(run, digits))}
+    if transposed:
+        result["transposed"] = attempt(namespace, functools.partial(run, digits.transpose(1, 2)))
+    return result
 
 
 def train_step(
     namespace: Any, seed: int, input: torch.Tensor, target: torch.Tensor, classes: torch.Tensor, steps: int
 ) -> dict:
     """``train_step`` of a trusted model with an optimiser of learning rate 0 that records, at every
-    ``step()``, the gradient of every parameter."""
-    network = trusted_pair_model(seed)
+    ``step()``, the gradient of every parameter and of every output of the model since the last step.
+
+    A step that raises with the kit's digits (N, 2, 10) is run again with digits (N, 10, 2):
+    a loss written for that layout is graded on its mechanics (``"transposed"`` says so).
+    """
+    try:
+        return recorded_steps(namespace, seed, input, target, classes, steps, transposed=False)
+    except Exception as error:
+        try:
+            result = recorded_steps(namespace, seed, input, target, classes, steps, transposed=True)
+            return result | {"transposed": True}
+        except Exception:
+            raise error from None
+
+
+def recorded_steps(
+    namespace: Any,
+    seed: int,
+    input: torch.Tensor,
+    target: torch.Tensor,
+    classes: torch.Tensor,
+    steps: int,
+    transposed: bool,
+) -> dict:
+    """What ``train_step`` returns, for the trusted model with its digits in the given layout."""
+    network = trusted_pair_model(seed, transposed)
     recorded: list[list[torch.Tensor | None]] = []
+    output_grads: list[dict[str, torch.Tensor]] = []
     parameters = list(network.parameters())
+
+    def received() -> dict[str, torch.Tensor]:
+        """The gradient each output field received, summed over the forward passes since the last step."""
+        total: dict[str, torch.Tensor] = {}
+        for output in network.outputs:
+            fields = {"comparison": output.comparison, "digits": output.digits, "auxiliary0": output.auxiliary[0]}
+            for key, tensor in fields.items():
+                if tensor.grad is not None:
+                    grad = kit_layout(tensor.grad) if key == "digits" else tensor.grad
+                    total[key] = total.get(key, 0) + grad.detach().clone()
+        network.outputs.clear()
+        return total
 
     class Recording(torch.optim.SGD):
         def step(self, closure: Any = None) -> Any:
             recorded.append([None if p.grad is None else p.grad.clone() for p in parameters])
+            output_grads.append(received())
             return super().step(closure)
 
     optimizer = Recording(parameters, lr=0.0)
@@ -164,21 +298,143 @@ def train_step(
     for _ in range(steps):
         value = namespace.train_step(network, optimizer, input.clone(), target.clone(), classes.clone())
         values.append(value if isinstance(value, float) else describe_value(value))
-    return {"recorded": recorded, "values": values}
+    return {"recorded": recorded, "output_grads": output_grads, "values": values}
 
 
-def train_and_predict(
-    namespace: Any, name: str, seed: int, train: list, monitor: list, test_input: torch.Tensor, epochs: int
-) -> dict:
-    """Train ``MODELS[name]`` with the student's ``train`` on ``train`` (input, target, classes), with
-    ``monitor`` as its test set; return the trained model's predictions on ``test_input``."""
-    network = model(namespace, name, seed)
-    data = TrustedPairSets(*(tensor.clone() for tensor in (*train, *monitor)))
-    namespace.train(network, data, epochs=epochs, seed=seed)
-    network.eval()
-    with torch.no_grad():
-        predictions = [network(chunk).comparison.argmax(1) for chunk in test_input.split(EVALUATION_BATCH)]
-    return {"predictions": torch.cat(predictions)}
+class Stop(BaseException):
+    """Raised into the student's ``train`` by ``train_and_predict`` once it has every epoch it needs; a
+    ``BaseException``, so that an ``except Exception`` of the student's loop lets it through."""
+
+
+class Run:
+    """One training of ``train_and_predict``: the model, its pairs, and what the model predicted after
+    each epoch (test predictions, accuracy on the monitor pairs)."""
+
+    def __init__(self, network: torch.nn.Module, seed: int, train: list, monitor: list, test_input: torch.Tensor):
+        self.network = network
+        self.seed = seed
+        self.data = TrustedPairSets(*(tensor.clone() for tensor in (*train, *monitor)))
+        self.size = len(train[0])
+        self.monitor_input, self.monitor_target = monitor[0].clone(), monitor[1].clone()
+        self.test_input = test_input.clone()
+        self.seen = 0  # pairs given to the model in training mode, with gradients
+        self.predictions: list[torch.Tensor] = []
+        self.monitored: list[float] = []
+        self.error: BaseException | None = None
+        self.finished = False
+
+    def predict(self) -> tuple[torch.Tensor, float]:
+        """The model's test predictions and monitor accuracy now, in evaluation mode and without gradients
+        (no random draw: dropout and shifts are off), its mode restored after."""
+        was_training = self.network.training
+        self.network.eval()
+        try:
+            with torch.no_grad():
+                test, monitor = (
+                    torch.cat([self.network(chunk).comparison.argmax(1) for chunk in pairs.split(EVALUATION_BATCH)])
+                    for pairs in (self.test_input, self.monitor_input)
+                )
+        finally:
+            self.network.train(was_training)
+        return test, (monitor == self.monitor_target).double().mean().item()
+
+
+class Lockstep:
+    """The student's ``train`` run on several models at once, one thread each, that wait for each other
+    at the end of every epoch, so that every run stops after the same epoch: the first after which one
+    of them gets ``stop_accuracy`` of its monitor pairs right, or the ``epochs``-th.
+
+    An epoch ends when the model, in training mode with gradients, has been given as many pairs as
+    there are training pairs: whatever the loop (batches of any size, a DataLoader, its own
+    indexing), the next such call of the model starts a new epoch.
+    """
+
+    def __init__(self, runs: list[Run], epochs: int, stop_accuracy: float):
+        self.runs = runs
+        self.epochs = epochs
+        self.stop_accuracy = stop_accuracy
+        self.stopped = False
+        self.condition = threading.Condition()
+
+    def train(self, namespace: Any, run: Run) -> None:
+        """One thread: train ``run``'s model, recording each epoch."""
+        handle = run.network.register_forward_pre_hook(lambda module, args: self.on_forward(run, args))
+        try:
+            namespace.train(run.network, run.data, epochs=self.epochs, seed=run.seed)
+            if not self.stopped and (not run.predictions or run.seen > run.size * len(run.predictions)):
+                self.record(run)  # the last epoch: no call of the model followed it
+        except Stop:
+            pass
+        except BaseException as error:  # the student's: the probe's answer; the other runs stop
+            run.error, self.stopped = error, True
+        finally:
+            handle.remove()
+            with self.condition:
+                run.finished = True
+                self.condition.notify_all()
+
+    def on_forward(self, run: Run, args: tuple) -> None:
+        """The hook before each call of ``run``'s model: at an epoch's end, record, wait for the other runs
+        to end the same epoch, and stop every run when the rule says so."""
+        if not (run.network.training and torch.is_grad_enabled()):
+            return
+        if self.stopped:
+            raise Stop
+        if run.seen >= run.size * (len(run.predictions) + 1):
+            epoch = self.record(run)
+            with self.condition:
+                self.condition.wait_for(lambda: all(other.finished or len(other.monitored) >= epoch for other in self))
+            self.stopped = self.stopped or epoch >= self.epochs or any(self.reached(other, epoch) for other in self)
+            if self.stopped:
+                raise Stop
+        run.seen += len(args[0]) if args and isinstance(args[0], torch.Tensor) else 0
+
+    def __iter__(self) -> Iterator[Run]:
+        """The runs."""
+        return iter(self.runs)
+
+    def reached(self, run: Run, epoch: int) -> bool:
+        """Whether ``run`` got ``stop_accuracy`` of its monitor pairs right after ``epoch``."""
+        return len(run.monitored) >= epoch and run.monitored[epoch - 1] >= self.stop_accuracy
+
+    def record(self, run: Run) -> int:
+        """Record ``run``'s predictions now; return how many epochs it has recorded."""
+        predictions, monitored = run.predict()
+        with self.condition:
+            run.predictions.append(predictions)
+            run.monitored.append(monitored)
+            self.condition.notify_all()
+            return len(run.monitored)
+
+
+def train_and_predict(namespace: Any, name: str, runs: list[dict], epochs: int, stop_accuracy: float) -> dict:
+    """Train one ``MODELS[name]`` per run with the student's ``train(model, data, epochs=epochs, seed=seed)``,
+    on the run's ``train`` pairs (input, target, classes) with its ``monitor`` pairs as the test set, the runs
+    side by side, epoch by epoch (``Lockstep``); return, per run, the predictions on its ``test_input`` and
+    the accuracy on its monitor pairs after each epoch, and how many pairs the model was trained on.
+
+    Unlike the other probes, the same request may give a slightly different answer: the runs' threads
+    share torch's generator, so their draws (batch orders, random shifts) interleave as they run.
+    """
+    built = [
+        Run(model(namespace, name, run["seed"]), run["seed"], run["train"], run["monitor"], run["test_input"])
+        for run in runs
+    ]
+    lockstep = Lockstep(built, epochs, stop_accuracy)
+    threads = [threading.Thread(target=lockstep.train, args=(namespace, run)) for run in built]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for run in built:
+        if run.error is not None:
+            raise run.error
+    return {
+        "runs": [
+            {"predictions": torch.stack(run.predictions), "monitor": run.monitored, "pairs_seen": run.seen}
+            for run in built
+        ]
+    }
 
 
 PROBES = {
@@ -188,6 +444,7 @@ PROBES = {
         ("pair_sets", pair_sets),
         ("outputs", outputs),
         ("features", features),
+        ("digit_layouts", digit_layouts),
         ("loss", loss),
         ("comparison_from_digits", comparison_from_digits),
         ("train_step", train_step),

@@ -158,23 +158,37 @@ class TrustedPairModel(nn.Module):
     """A small pair model with every kind of output, and a loss that uses all of them.
 
     The loss weights its auxiliary term by 0.3 and its digit term by 0.5: a training step
-    that minimises anything but ``model.loss`` gets other gradients.
+    that minimises anything but ``model.loss`` gets other gradients. Every output computed
+    with autograd on keeps its gradient (``retain_grad``) in ``outputs``, so that a check
+    can tell which loss of the outputs a training step differentiated.
+
+    Args:
+        transposed: return the digits as (N, 10, 2) instead of the kit's (N, 2, 10).
     """
 
     aux_weight = 0.3
     digit_weight = 0.5
 
-    def __init__(self) -> None:
+    def __init__(self, transposed: bool = False) -> None:
         super().__init__()
+        self.transposed = transposed
         self.digit_head = nn.Linear(14 * 14, 10)
         self.comparison_head = nn.Linear(20, 2)
         self.auxiliary_head = nn.Linear(2 * 14 * 14, 2)
+        self.outputs: list[TrustedPairOutput] = []
 
     def forward(self, x: torch.Tensor) -> TrustedPairOutput:
         images = x.flatten(2) / 255
         digits = self.digit_head(images)
-        comparison = self.comparison_head(digits.flatten(1))
-        return TrustedPairOutput(comparison, digits, (self.auxiliary_head(images.flatten(1)),))
+        if self.transposed:
+            digits = digits.transpose(1, 2)
+        comparison = self.comparison_head(kit_layout(digits).flatten(1))
+        output = TrustedPairOutput(comparison, digits, (self.auxiliary_head(images.flatten(1)),))
+        if torch.is_grad_enabled():
+            for tensor in (output.comparison, output.digits, *output.auxiliary):
+                tensor.retain_grad()
+            self.outputs.append(output)
+        return output
 
     def loss(self, output: Any, target: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
         return trusted_loss(self, output, target, classes)
@@ -191,13 +205,14 @@ class TrustedPairSets(NamedTuple):
     test_classes: torch.Tensor
 
 
-def trusted_pair_model(seed: int) -> TrustedPairModel:
-    """The trusted pair model, initialised from ``seed`` (the same weights in judge and worker).
+def trusted_pair_model(seed: int, transposed: bool = False) -> TrustedPairModel:
+    """The trusted pair model, initialised from ``seed`` (the same weights in judge and worker),
+    its digits in the kit's layout or ``transposed``.
 
     The weights come from a generator of their own, never torch's global one: the judge
     grades several students at once in threads, which would otherwise draw from it in turn.
     """
-    model, generator = TrustedPairModel(), torch.Generator().manual_seed(seed)
+    model, generator = TrustedPairModel(transposed), torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for layer in (model.digit_head, model.comparison_head, model.auxiliary_head):
             bound = layer.in_features**-0.5  # PyTorch's default scale for a Linear layer
@@ -236,9 +251,18 @@ def trusted_run_stages(self: Any, stages: nn.Sequential, x: torch.Tensor, auxili
     return x
 
 
+def kit_layout(digits: torch.Tensor) -> torch.Tensor:
+    """Digit logits in the kit's layout (N, 2, 10): those of a model that returns (N, 10, 2) transposed.
+
+    The trusted parts read a student's digits in either layout, so that a transposed
+    layout costs only the check that defines the layout.
+    """
+    return digits.transpose(1, 2) if digits.dim() == 3 and tuple(digits.shape[1:]) == (10, 2) else digits
+
+
 def trusted_comparison_from_digits(digits: torch.Tensor) -> torch.Tensor:
     """``comparison_from_digits``: [log P(a > b), log P(a <= b)] of two independent digit softmaxes."""
-    log_p = digits.log_softmax(-1)
+    log_p = kit_layout(digits).log_softmax(-1)
     joint = log_p[:, 0, :, None] + log_p[:, 1, None, :]
     less_or_equal = torch.ones(10, 10, dtype=torch.bool, device=digits.device).triu()
     log_le = joint.masked_fill(~less_or_equal, -torch.inf).logsumexp((1, 2))
@@ -260,7 +284,8 @@ def trusted_loss(self: Any, output: Any, target: torch.Tensor, classes: torch.Te
     for logits in output.auxiliary:
         loss = loss + self.aux_weight * F.cross_entropy(logits, target)
     if output.digits is not None:
-        loss = loss + self.digit_weight * F.cross_entropy(output.digits.flatten(0, 1), classes.flatten())
+        digits = kit_layout(output.digits)
+        loss = loss + self.digit_weight * F.cross_entropy(digits.flatten(0, 1), classes.flatten())
     return loss
 
 

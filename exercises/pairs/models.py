@@ -7,7 +7,10 @@ raw pixel values 0..255, to a ``PairOutput``; its prediction is
 differ by the arguments of ``PairModel``, each from another by one factor:
 
 - **depth**: ``SHALLOW`` (two convolutions, one hidden layer in the head) or ``DEEP``
-  (five convolutions, two hidden layers, AlexNet-inspired);
+  (five convolutions, two hidden layers, AlexNet-inspired). A shallow model is of the
+  course's size, "a convnet with ~70,000 parameters": an order of magnitude, so at most
+  700,000 parameters in what its prediction is computed from (the auxiliary
+  classifiers, which only training reads, do not count);
 - **weight sharing**: ``shared=True`` applies ONE branch to both images;
 - **auxiliary classifiers**: ``auxiliary`` names the stages whose outputs small
   classifiers read to predict the comparison too (GoogLeNet-style auxiliary losses);
@@ -42,7 +45,8 @@ class PairOutput(NamedTuple):
 
     Attributes:
         comparison: (N, 2) logits of the target; class 1 means first digit <= second.
-        digits: (N, 2, 10) logits of each image's digit class, or ``None``.
+        digits: (N, 2, 10) logits of each image's digit class, image k's in ``digits[:, k]``
+            (not (N, 10, 2)), or ``None``.
         auxiliary: the (N, 2) comparison logits of each auxiliary classifier; empty
             for a model without any.
     """
@@ -420,8 +424,11 @@ class PairModel(nn.Module):
                 + \lambda_\text{digit} \, \mathrm{CE}(\text{digits}, c)
 
         where CE is the mean cross-entropy, :math:`\lambda_\text{aux}` is
-        ``aux_weight`` and :math:`\lambda_\text{digit}` is ``digit_weight``; the digit
-        term averages over the 2N images and is absent when ``digits`` is ``None``.
+        ``aux_weight`` and :math:`\lambda_\text{digit}` is ``digit_weight``; the
+        comparison term has weight 1 (not a convex combination), each auxiliary
+        classifier adds its own term, and the digit term averages over the 2N images,
+        :math:`(\mathrm{CE}(\text{digits}_1, c_1) + \mathrm{CE}(\text{digits}_2, c_2)) / 2`
+        (not their sum); it is absent when ``digits`` is ``None``.
 
         Args:
             output: the model's output for the batch.

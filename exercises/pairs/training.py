@@ -50,6 +50,11 @@ def train_step(
 ) -> float:
     """Take one optimisation step on one batch; return the batch's loss.
 
+    The step clears the gradients (``optimizer.zero_grad()`` or ``model.zero_grad()``),
+    runs one forward pass of the batch, one ``backward()`` of its loss and one
+    ``optimizer.step()``. The loss is ``model.loss`` (a loss computed inline from the
+    output is graded on these mechanics too; its formula is ``model.loss``'s to get right).
+
     Args:
         model: the model, in training mode.
         optimizer: the optimiser of the model's parameters.
@@ -58,7 +63,7 @@ def train_step(
         classes: (B, 2) digit classes.
 
     Returns:
-        The value of ``model.loss`` on the batch, before the step.
+        The value of the loss on the batch, before the step, as a Python float.
     """
     # Return the loss as a Python float. Gradients add up in .grad until cleared; model.loss(output, target,
     # classes) combines every term of the model's output.

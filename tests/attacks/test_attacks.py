@@ -32,9 +32,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import disk_accuracy_attacks
 import framework_attacks
+import limits_attacks
+import pair_accuracy_attacks
 import pairs_attacks
 import pytest
+import scan_attacks
 from attack import Attack, Batch, Context, pack
 from grading import ROOT, copy_reference, grade
 
@@ -44,7 +48,14 @@ from autograder.judge.runner import MAX_SLOWDOWN
 pytestmark = pytest.mark.slow
 
 FULL = sandbox.isolation().full
-ALL_ATTACKS: list[Attack] = [*framework_attacks.ATTACKS, *pairs_attacks.ATTACKS]
+ALL_ATTACKS: list[Attack] = [
+    *framework_attacks.ATTACKS,
+    *pairs_attacks.ATTACKS,
+    *scan_attacks.ATTACKS,
+    *disk_accuracy_attacks.ATTACKS,
+    *pair_accuracy_attacks.ATTACKS,
+    *limits_attacks.ATTACKS,
+]
 # Without the sandbox, attacks that only the sandbox stops would really change this machine: leave them out.
 RUNNABLE = [attack for attack in ALL_ATTACKS if FULL or not attack.isolation]
 BATCHES = pack(RUNNABLE)

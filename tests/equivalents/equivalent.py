@@ -6,6 +6,7 @@ it. A change is written whole, never as an edit of the reference's current lines
 it survives a rewrite of the reference:
 
 - ``Function``: a function or method, named ``name`` or ``Class.name``, replaced by ``source``;
+- ``Assignment``: a top-level assignment (the table ``MODELS``), named by its target, replaced by ``source``;
 - ``File``: a whole file replaced by ``source``;
 - ``Statement``: a top-level statement (an import, a call) added after the file's imports.
 
@@ -36,6 +37,14 @@ class Function(NamedTuple):
     source: str
 
 
+class Assignment(NamedTuple):
+    """Replace the top-level assignment to ``name`` (``MODELS = ...``) in ``file`` by ``source``."""
+
+    file: str
+    name: str
+    source: str
+
+
 class File(NamedTuple):
     """Replace the whole of ``file`` by ``source``."""
 
@@ -50,20 +59,31 @@ class Statement(NamedTuple):
     source: str
 
 
-Change = Function | File | Statement
+Change = Function | Assignment | File | Statement
+
+
+class Loses(NamedTuple):
+    """The one check a solution that deviates from one docstring loses, and the words that name its variant."""
+
+    check: str
+    named: str
 
 
 class Equivalent(NamedTuple):
     """A correct solution: its name, how it differs from the reference, its changes.
 
-    ``xfail`` is the reason the autograder takes points from it, for as long as that bug
-    is open: its test is then a strict xfail.
+    ``loses`` is set for a solution that deviates from one docstring the way students do
+    (the course's contract allows it, the kit's does not): it must lose that one check,
+    whose message names the variant, and keep every other point. ``xfail`` is the reason
+    the autograder takes points from it, for as long as that bug is open: its test is
+    then a strict xfail.
     """
 
     name: str
     differs: str
     changes: tuple[Change, ...]
     xfail: str = ""
+    loses: Loses | None = None
 
 
 def source_of(text: str) -> str:
@@ -83,6 +103,26 @@ def definition(tree: ast.Module, name: str) -> ast.FunctionDef | ast.AsyncFuncti
     found = [node for node in found if node.name == function]
     assert found, f"no function {name} in the reference: the equivalent must follow its rewrite"
     return found[0]
+
+
+def targets_of(node: ast.Assign | ast.AnnAssign) -> list[ast.expr]:
+    """What an assignment assigns to."""
+    return node.targets if isinstance(node, ast.Assign) else [node.target]
+
+
+def assignment(tree: ast.Module, name: str) -> ast.Assign | ast.AnnAssign:
+    """The top-level assignment to ``name`` in ``tree``."""
+    assigned = (node for node in tree.body if isinstance(node, ast.Assign | ast.AnnAssign))
+    found = [node for node in assigned if name in {getattr(target, "id", None) for target in targets_of(node)}]
+    assert found, f"no assignment to {name} in the reference: the equivalent must follow its rewrite"
+    return found[0]
+
+
+def replace_assignment(text: str, name: str, source: str) -> str:
+    """``text`` with the top-level assignment to ``name`` replaced by ``source``."""
+    node = assignment(ast.parse(text), name)
+    lines = text.splitlines(keepends=True)
+    return "".join(lines[: node.lineno - 1]) + source_of(source) + "".join(lines[node.end_lineno :])
 
 
 def replace_function(text: str, name: str, source: str) -> str:
@@ -111,6 +151,8 @@ def apply(changes: tuple[Change, ...], solution: Path) -> None:
             path.write_text(source_of(change.source))
         elif isinstance(change, Function):
             path.write_text(replace_function(path.read_text(), change.name, change.source))
+        elif isinstance(change, Assignment):
+            path.write_text(replace_assignment(path.read_text(), change.name, change.source))
         else:
             path.write_text(add_statement(path.read_text(), change.source))
         ast.parse(path.read_text(), str(path))  # a change that does not parse is the test's own mistake
@@ -167,6 +209,10 @@ def unchanged_code(change: Change) -> str | None:
     if isinstance(change, File):
         same = without_docstring(ast.parse(original)) == without_docstring(ast.parse(source_of(change.source)))
         return "the file's code is the reference's" if same else None
+    if isinstance(change, Assignment):
+        old = assignment(ast.parse(original), change.name)
+        new = ast.parse(source_of(change.source)).body[0]
+        return f"{change.name} is the reference's" if ast.dump(old) == ast.dump(new) else None
     old = definition(ast.parse(original), change.name)
     new = ast.parse(source_of(change.source)).body[0]
     return f"{change.name} is the reference's" if without_docstring(old) == without_docstring(new) else None

@@ -8,7 +8,9 @@ the messages of ``tasks`` must contain ``named``, the mistake in the student's w
 Only the accuracy tasks, ``disk_accuracy`` and ``pair_accuracy``, train the student's own parts
 together, and ``float64`` runs each module of the framework: a mistake that stops learning, or a
 module that raises, costs them as well, and ``also`` says so. It is exact: each task it lists
-must lose points too, as measured, and no other may.
+must lose points too, as measured, and no other may, but for ``borderline``: the accuracy
+tasks whose training the mistake leaves about at the threshold (measured over secret draws),
+which may go either way.
 """
 
 from __future__ import annotations
@@ -28,10 +30,18 @@ class Mutant(NamedTuple):
     tasks: tuple[str, ...]
     named: str = ""
     also: tuple[str, ...] = ()
+    borderline: tuple[str, ...] = ()
 
 
 def edit(
-    name: str, file: str, old: str, new: str, tasks: tuple[str, ...], named: str = "", also: tuple[str, ...] = ()
+    name: str,
+    file: str,
+    old: str,
+    new: str,
+    tasks: tuple[str, ...],
+    named: str = "",
+    also: tuple[str, ...] = (),
+    borderline: tuple[str, ...] = (),
 ) -> Mutant:
     """A mutant of a single edit."""
-    return Mutant(name, file, ((old, new),), tasks, named, also)
+    return Mutant(name, file, ((old, new),), tasks, named, also, borderline)

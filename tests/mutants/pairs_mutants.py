@@ -42,7 +42,9 @@ PAIRS = (
         "F.cross_entropy(output.digits.flatten(0, 1), classes.T.flatten())",
         ("auxiliary",),
         named="wrong layout (classes.T)",
-        also=("pair_accuracy",),
+        # Its digit supervision is noise, yet the comparison loss alone nearly learns the task: after the
+        # accuracy check's 25 epochs, 85.1%, 83.5% and 84.8% on three secret draws, about the 85% threshold.
+        borderline=("pair_accuracy",),
     ),
     edit(
         "shared_digits: comparison logits in the wrong order",
@@ -62,12 +64,22 @@ PAIRS = (
         named="added up over the steps",
     ),
     edit(
-        "train_step: trains the comparison only, not the model's loss",
+        "train_step: steps before the backward pass",
         "pairs/training.py",
-        "    loss = model.loss(model(input), target, classes)",
-        "    loss = torch.nn.functional.cross_entropy(model(input).comparison, target)",
+        "    loss.backward()\n    optimizer.step()",
+        "    optimizer.step()\n    loss.backward()",
         ("pair_training",),
-        named="comparison loss alone",
+        named="call loss.backward(), then step()",
+        also=("pair_accuracy",),
+    ),
+    edit(
+        "shared_digits: digits stacked along the last dimension, (N, 10, 2)",
+        "pairs/models.py",
+        "        digits = None if self.digit_head is None else self.digit_head(features)\n",
+        "        digits = None if self.digit_head is None else self.digit_head(features).transpose(1, 2)\n",
+        ("models",),
+        named="(N, 10, 2)",
+        also=("pair_accuracy",),
     ),
     edit(
         "draw_pairs: equal digits dropped after keeping n pairs",
