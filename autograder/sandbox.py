@@ -62,7 +62,7 @@ class Limits:
     the whole sandbox may hold, where the judge can make a cgroup: bytes of memory, and the
     same number of processes (0 leaves either unset)."""
 
-    memory: int = 3 * GiB
+    memory: int = 3 * GiB // 2  # below sandbox_memory: one child that asks too much gets a MemoryError first
     file_size: int = 64 * 2**20
     open_files: int = 256
     processes: int = 512
