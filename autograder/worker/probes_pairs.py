@@ -358,6 +358,8 @@ class Lockstep:
 
     def train(self, namespace: Any, run: Run) -> None:
         """One thread: train ``run``'s model, recording each epoch."""
+        with self.condition:  # torch sets up a new thread's pools on its first call: one thread at a time
+            torch.get_num_threads()
         handle = run.network.register_forward_pre_hook(lambda module, args: self.on_forward(run, args))
         try:
             namespace.train(run.network, run.data, epochs=self.epochs, seed=run.seed)
