@@ -19,15 +19,13 @@ import types
 import warnings
 from typing import Any
 
-from .judge.grading import IMPLEMENTATIONS
 from .judge.messages import CheckFailure
 from .judge.runner import failure_message
 from .judge.scan import POLICIES, Finding, Scanner
 from .manifest import CHECKS_BY_NAME, TASKS_BY_NAME
-from .worker import probes_framework, probes_pairs
 from .worker.errors import describe
+from .worker.probes import PROBES
 
-PROBES = {**probes_framework.PROBES, **probes_pairs.PROBES}
 GIVEN = ("solution",)  # defined by the notebook's read-only grading cell, which nbgrader restores
 
 
@@ -104,7 +102,7 @@ def run_quietly(name: str, namespace: Any) -> str | None:
     if findings:
         rule = "the framework's source uses only tensor operations" if project == "framework" else "no reflection"
         return f"{rule}; this notebook's code breaks it:\n" + "\n".join(f"  {finding}" for finding in findings[:5])
-    steps = IMPLEMENTATIONS[name]()
+    steps = CHECKS_BY_NAME[name].run()
     answer = None
     while True:
         try:

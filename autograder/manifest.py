@@ -1,10 +1,17 @@
-"""Every graded check, once: the single source of the tests, the notebooks' test cells,
-the student guide's task table and every report.
+"""The course's tasks, and every graded check declared once, beside its logic.
 
 A task is a pytest marker (``pytest autograder -m linear``), a section of the score table
-and of the student guide. A check belongs to one task, is worth its points, and names
-the files it imports (its task's files unless it says otherwise). A report of a full
-grading lists every check here, and its maximum is ``TOTAL``.
+and of the student guide: it is declared in ``TASKS`` below. A check is declared where its
+logic is, in ``judge/checks_*.py``: the ``@check(task, id, points, description)``
+decorator on its function, or ``declare(...)`` in the loop that makes a family of checks
+from one table (a check per pairs model, per activation). ``CHECKS``, ``CHECKS_BY_NAME`` and
+``TOTAL`` are gathered from those declarations the first time they are read, in the order
+of ``TASKS`` and then of declaration; the tests, the notebooks' test cells, the student
+guide, the Gradescope file and every report are built from them. A report of a full
+grading lists every check, and its maximum is ``TOTAL``.
+
+Reading ``TASKS`` imports nothing: the command line starts the worker before it imports
+torch and the checks (``judge/prestart.py``).
 
 Wall-clock limits: a check whose probes take under half a second on the reference may
 run ``QUICK_LIMIT`` seconds; the training checks get about thirty times the
@@ -15,9 +22,16 @@ loaded machine keeps its points, while an endless loop costs at most that long.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import functools
+import importlib
+from collections.abc import Callable, Generator
+from typing import Any, NamedTuple
 
 QUICK_LIMIT = 20.0
+# The modules of judge/ that declare checks, imported the first time the checks are read.
+CHECK_MODULES = ("checks_pairs", "checks_framework")
+
+CheckFunction = Callable[[], Generator[Any, Any, None]]
 
 
 class Task(NamedTuple):
@@ -30,7 +44,8 @@ class Task(NamedTuple):
 
 
 class Check(NamedTuple):
-    """One graded check: ``task.id`` names it; ``files`` overrides the task's files."""
+    """One graded check: ``task.id`` names it; ``files`` overrides the task's files; ``run`` starts it
+    (a generator of probes: see ``judge/probe.py``)."""
 
     task: str
     id: str
@@ -38,6 +53,7 @@ class Check(NamedTuple):
     description: str
     limit: float = QUICK_LIMIT
     files: tuple[str, ...] = ()
+    run: CheckFunction | None = None
 
     @property
     def name(self) -> str:
@@ -132,173 +148,72 @@ BUDGET_NOTE = (
     f"~{PARAMETER_BUDGET:,}, to within an order of magnitude; auxiliary classifiers do not count)"
 )
 
-CHECKS = (
-    Check(
-        "pair_data",
-        "shapes",
-        1,
-        "generate_pair_sets(200): shapes (200, 2, 14, 14), (200,), (200, 2); "
-        "float32 pixels 0..255, int64 targets and classes",
-    ),
-    Check("pair_data", "images", 1, "every image is an MNIST image of its split, and its class is that image's"),
-    Check("pair_data", "targets", 1, "the target is 1 exactly when the first digit is <= the second"),
-    Check("pair_data", "no_repeat", 1, "no image is used twice, even among 5,000 pairs", limit=60),
-    Check("pair_data", "seed", 1, "the same seed gives the same pairs, another seed other pairs"),
-    Check("pair_data", "distinct", 1, "distinct=True gives n pairs, none of two equal digits"),
-    *(
-        Check(
-            "models",
-            name,
-            2,
-            f"{name}: output fields and shapes for raw pairs, a prediction that does not "
-            f"depend on the batch, per-image features{BUDGET_NOTE if name in SHALLOW else ''}",
-        )
-        for name in MODEL_NAMES
-    ),
-    *(
-        Check(
-            "weight_sharing",
-            name,
-            1,
-            f"{name}: "
-            + (
-                "one branch for both images: swapping the images swaps the features"
-                if "shared" in name
-                else "a branch per image: its own weights for each image"
-            ),
-        )
-        for name in MODEL_NAMES
-    ),
-    *(
-        Check(
-            "auxiliary",
-            name,
-            2,
-            f"{name}: "
-            + ("one output per auxiliary classifier; " if "aux" in name else "")
-            + f"the loss, the comparison's plus each weighted {'auxiliary' if 'aux' in name else 'digit'} term, "
-            f"sending gradient to every output",
-        )
-        for name in ("aux", "deep_aux", "deep_digits", "shared_digits")
-    ),
-    Check(
-        "comparison",
-        "values",
-        4,
-        "comparison_from_digits gives [log P(a > b), log P(a <= b)] for the two images' independent softmaxes",
-    ),
-    Check("comparison", "large_logits", 1, "comparison_from_digits stays finite for digit logits of magnitude 50"),
-    Check(
-        "pair_training",
-        "gradients",
-        2,
-        "at optimizer.step(), the gradients are those of one backward pass of a loss of the batch's output "
-        "(model.loss or computed inline), zeroed since the previous step",
-    ),
-    Check("pair_training", "one_step", 1, "train_step takes exactly one optimizer step"),
-    Check(
-        "pair_training",
-        "returns_loss",
-        1,
-        "train_step returns the batch's loss as a Python float: the value of the loss it differentiated",
-    ),
-    Check(
-        "pair_accuracy",
-        "shared_digits",
-        6,
-        "shared_digits trained by your train(model, data, epochs=25) on 1,000 fresh pairs reaches >= 85% test "
-        "accuracy, and on shuffled labels stays <= 75%",
-        limit=300,
-    ),
-    Check("activations", "relu_forward", 1, "ReLU's forward is max(0, s) element-wise, keeping shape and dtype"),
-    Check("activations", "relu_backward", 1, "ReLU's backward passes the gradient where s > 0, zero elsewhere"),
-    Check("activations", "tanh_forward", 1, "Tanh's forward is tanh(s), keeping shape and dtype"),
-    Check("activations", "tanh_backward", 1, "Tanh's backward multiplies the gradient by 1 - tanh(s)^2"),
-    Check("activations", "sigmoid_forward", 1, "Sigmoid's forward is 1 / (1 + exp(-s)), keeping shape and dtype"),
-    Check("activations", "sigmoid_backward", 1, "Sigmoid's backward multiplies the gradient by y (1 - y)"),
-    Check("activations", "sigmoid_stable", 1, "Sigmoid stays finite and exact for |s| up to 1e4"),
-    Check("activations", "any_shape", 1, "ReLU, Tanh and Sigmoid work element-wise on inputs of any shape"),
-    Check(
-        "linear",
-        "parameters",
-        1,
-        "param() gives [(weight, weight_grad), (bias, bias_grad)], weight "
-        "(out_features, in_features), bias (out_features,), the tensors the layer computes with",
-    ),
-    Check("linear", "initialisation", 1, "the initial weights are finite, not all equal, of a sensible scale"),
-    Check("linear", "forward", 1, "forward computes x W^T + b, with a bias that does not depend on the batch"),
-    Check("linear", "backward_input", 1, "backward returns dL/dx = g W"),
-    Check("linear", "backward_weight", 1, "backward adds g^T x to the weight's gradient"),
-    Check("linear", "backward_bias", 1, "backward adds the sum of g over the batch to the bias's gradient"),
-    Check(
-        "linear",
-        "no_bias",
-        2,
-        "Linear(..., bias=False) has one parameter, computes x W^T, and backward gives the input and weight gradients",
-    ),
-    Check("linear", "accumulates", 1, "two backward passes add up their gradients; zero_grad resets them"),
-    Check("linear", "in_place", 1, "backward updates the gradient tensors that param() returned, in place"),
-    Check("sequential", "forward", 1, "Sequential applies its modules in order"),
-    Check(
-        "sequential",
-        "backward",
-        2,
-        "Sequential.backward runs the modules' backward in reverse and returns the input's gradient",
-    ),
-    Check("sequential", "param", 1, "Sequential.param() is the modules' (parameter, gradient) pairs, in order"),
-    Check("sequential", "deep_network", 1, "a 2-25-25-25-2 chain of the kit's layers: every gradient right"),
-    Check("loss", "forward", 2, "MSELoss is the mean of (prediction - target)^2 over all N x D elements"),
-    Check("loss", "backward", 2, "MSELoss.backward() returns 2 (prediction - target) / (N x D)"),
-    Check("sgd", "step", 1, "SGD without momentum: p <- p - lr g, in place"),
-    Check("sgd", "momentum", 2, "SGD with momentum: v <- mu v + g, p <- p - lr v, over three steps"),
-    Check("sgd", "current_gradients", 1, "SGD reads the gradients at every step, not those it was built with"),
-    Check("sgd", "zero_grad", 1, "SGD.zero_grad() zeroes the gradient tensors in place"),
-    Check("training", "accuracy", 3, "accuracy: one output thresholded at 0.5, several by argmax, any batch size"),
-    Check(
-        "training",
-        "epoch",
-        3,
-        "train_epoch takes exact SGD steps: mini-batches, gradient accumulation, zero_grad after each step",
-        limit=30,
-    ),
-    Check(
-        "disk_accuracy",
-        "network",
-        3,
-        "the 2-25-25-25-2 ReLU network of your framework, trained by your train, reaches >= 80% on a disk drawn "
-        "for each grading",
-        limit=150,
-    ),
-    Check(
-        "io",
-        "round_trip",
-        3,
-        "load(save(model)) gives a Sequential of the same modules and settings, with bitwise-equal parameters",
-    ),
-    Check("io", "round_trip_float64", 1, "the round trip of a float64 model is exact too"),
-    Check(
-        "io",
-        "refuses_code",
-        2,
-        "load refuses a file whose pickle would run code, and nothing in it runs",
-        files=("serialization.py", "linear.py"),
-    ),
-    Check(
-        "float64",
-        "support",
-        3,
-        "Linear(..., dtype=torch.float64), the activations and MSELoss keep float64 and its precision",
-    ),
-)
-
 TASKS_BY_NAME = {task.name: task for task in TASKS}
-CHECKS_BY_NAME = {check.name: check for check in CHECKS}
-TOTAL = sum(check.points for check in CHECKS)
+DECLARED: dict[str, Check] = {}
+
+
+def declare(
+    task: str,
+    id: str,
+    points: float,
+    description: str,
+    run: CheckFunction,
+    *,
+    limit: float = QUICK_LIMIT,
+    files: tuple[str, ...] = (),
+) -> Check:
+    """Declare one graded check: its task, id, points, what it checks (said to the student), the
+    function that runs it, and its wall-clock limit and files when they are not the task's.
+
+    Raises:
+        ValueError: an unknown task, a name declared twice, or points that are not positive.
+    """
+    declared = Check(task, id, points, description, limit, files, run)
+    if task not in TASKS_BY_NAME:
+        raise ValueError(f"check {declared.name}: unknown task {task!r}; declare it in manifest.TASKS first")
+    if declared.name in DECLARED:
+        raise ValueError(f"check {declared.name} is declared twice: give the second one another id")
+    if not points > 0:
+        raise ValueError(f"check {declared.name}: points must be positive, not {points!r}")
+    DECLARED[declared.name] = declared
+    return declared
+
+
+def check(
+    task: str, id: str, points: float, description: str, *, limit: float = QUICK_LIMIT, files: tuple[str, ...] = ()
+) -> Callable[[CheckFunction], CheckFunction]:
+    """Declare the decorated function as the graded check ``task.id`` (see ``declare``)."""
+
+    def register(function: CheckFunction) -> CheckFunction:
+        declare(task, id, points, description, function, limit=limit, files=files)
+        return function
+
+    return register
+
+
+@functools.cache
+def declared_checks() -> tuple[Check, ...]:
+    """Every declared check, in the order of ``TASKS``, then of declaration."""
+    for module in CHECK_MODULES:
+        importlib.import_module(f"{__package__}.judge.{module}")
+    order = {task.name: index for index, task in enumerate(TASKS)}
+    return tuple(sorted(DECLARED.values(), key=lambda check: order[check.task]))
+
+
+def __getattr__(name: str) -> Any:
+    """``CHECKS``, ``CHECKS_BY_NAME`` and ``TOTAL``, gathered from the declarations when first read."""
+    if name == "CHECKS":
+        return declared_checks()
+    if name == "CHECKS_BY_NAME":
+        return {check.name: check for check in declared_checks()}
+    if name == "TOTAL":
+        return sum(check.points for check in declared_checks())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def checks_of(tasks: list[str] | tuple[str, ...]) -> list[Check]:
     """The checks of the given tasks, in the manifest's order."""
-    return [check for check in CHECKS if check.task in tasks]
+    return [check for check in declared_checks() if check.task in tasks]
 
 
 def files_of(check: Check) -> tuple[str, ...]:

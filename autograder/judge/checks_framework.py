@@ -10,27 +10,16 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import torch
 
+from ..manifest import check, declare
 from . import secret
 from .messages import close, describe, expect, expect_close, fail, show, tensor
-from .probe import CheckFunction, CheckRun, Probe
+from .probe import CheckRun, Probe
 
-CHECKS: dict[str, CheckFunction] = {}
 F32, F64 = torch.float32, torch.float64
-
-
-def check(name: str) -> Callable[[CheckFunction], CheckFunction]:
-    """Register the implementation of the manifest's check ``name``."""
-
-    def register(function: CheckFunction) -> CheckFunction:
-        CHECKS[name] = function
-        return function
-
-    return register
 
 
 def generator(seed: int) -> torch.Generator:
@@ -74,6 +63,8 @@ def trusted(name: str, *args: Any) -> dict:
 
 ACTIVATIONS: dict[str, dict[str, Any]] = {
     "ReLU": {
+        "formula": "max(0, s)",
+        "backward": "passes the gradient where s > 0, zero elsewhere",
         "forward": lambda s: s.clamp(min=0),
         "derivative": lambda s, y: (s > 0).to(s.dtype),
         "forward_mistakes": lambda s: {"|s| instead of max(0, s)": s.abs(), "s unchanged": s},
@@ -84,6 +75,8 @@ ACTIVATIONS: dict[str, dict[str, Any]] = {
         },
     },
     "Tanh": {
+        "formula": "tanh(s)",
+        "backward": "multiplies the gradient by 1 - tanh(s)^2",
         "forward": torch.tanh,
         "derivative": lambda s, y: 1 - y * y,
         "forward_mistakes": lambda s: {},
@@ -94,6 +87,8 @@ ACTIVATIONS: dict[str, dict[str, Any]] = {
         },
     },
     "Sigmoid": {
+        "formula": "1 / (1 + exp(-s))",
+        "backward": "multiplies the gradient by y (1 - y)",
         "forward": torch.sigmoid,
         "derivative": lambda s, y: y * (1 - y),
         "forward_mistakes": lambda s: {"sigmoid(-s) instead of sigmoid(s)": torch.sigmoid(-s)},
@@ -161,12 +156,24 @@ def activation_backward(name: str) -> CheckRun:
     )
 
 
-for _name, _label in (("ReLU", "relu"), ("Tanh", "tanh"), ("Sigmoid", "sigmoid")):
-    check(f"activations.{_label}_forward")(lambda name=_name: activation_forward(name))
-    check(f"activations.{_label}_backward")(lambda name=_name: activation_backward(name))
+for _name, _rules in ACTIVATIONS.items():
+    declare(
+        "activations",
+        f"{_name.lower()}_forward",
+        1,
+        f"{_name}'s forward is {_rules['formula']} element-wise, keeping shape and dtype",
+        lambda name=_name: activation_forward(name),
+    )
+    declare(
+        "activations",
+        f"{_name.lower()}_backward",
+        1,
+        f"{_name}'s backward {_rules['backward']}",
+        lambda name=_name: activation_backward(name),
+    )
 
 
-@check("activations.sigmoid_stable")
+@check("activations", "sigmoid_stable", 1, "Sigmoid stays finite and exact for |s| up to 1e4")
 def sigmoid_stable() -> CheckRun:
     """Sigmoid at |s| up to 1e4, float32: finite values 0, 0.5, 1 and finite gradients."""
     s = torch.tensor([[-1e4, -100.0, 0.0, 100.0, 1e4]])
@@ -188,7 +195,7 @@ def sigmoid_stable() -> CheckRun:
     )
 
 
-@check("activations.any_shape")
+@check("activations", "any_shape", 1, "ReLU, Tanh and Sigmoid work element-wise on inputs of any shape")
 def any_shape() -> CheckRun:
     """ReLU, Tanh and Sigmoid on a (2, 3, 7) input, float32: the same output and gradient as the
     student's own on the same numbers laid out (6, 7), the input of the forward and backward
@@ -234,7 +241,13 @@ def linear_probe(bias: bool = True, batch: int = 6) -> tuple[Probe, list[torch.T
     )
 
 
-@check("linear.parameters")
+@check(
+    "linear",
+    "parameters",
+    1,
+    "param() gives [(weight, weight_grad), (bias, bias_grad)], weight (out_features, in_features), bias "
+    "(out_features,), the tensors the layer computes with",
+)
 def linear_parameters() -> CheckRun:
     """param() of Linear(9, 4): two (parameter, gradient) pairs of the right shapes, the layer's own tensors."""
     result = yield Probe(
@@ -266,7 +279,7 @@ def linear_parameters() -> CheckRun:
     )
 
 
-@check("linear.initialisation")
+@check("linear", "initialisation", 1, "the initial weights are finite, not all equal, of a sensible scale")
 def linear_initialisation() -> CheckRun:
     """Linear(9, 4)'s initial weight: finite, not all equal, and of a sensible scale."""
     result = yield Probe(
@@ -292,7 +305,7 @@ def linear_initialisation() -> CheckRun:
     )
 
 
-@check("linear.forward")
+@check("linear", "forward", 1, "forward computes x W^T + b, with a bias that does not depend on the batch")
 def linear_forward() -> CheckRun:
     """Linear(3, 4) on batches of 1 and 6, float32: x W^T + b."""
     for batch in (1, 6):
@@ -317,7 +330,7 @@ def linear_backward_results(bias: bool = True) -> CheckRun:
     return result, parameters, x, g
 
 
-@check("linear.backward_input")
+@check("linear", "backward_input", 1, "backward returns dL/dx = g W")
 def linear_backward_input() -> CheckRun:
     """Linear(3, 4).backward(g) returns g W, float32."""
     result, (weight, _), _x, g = yield from linear_backward_results()
@@ -352,7 +365,7 @@ def gradient_of(result: dict, index: int, checked: str, shape: tuple[int, ...]) 
     return tensor(grads[index], checked, shape, F32, "each gradient has the shape of its parameter")
 
 
-@check("linear.backward_weight")
+@check("linear", "backward_weight", 1, "backward adds g^T x to the weight's gradient")
 def linear_backward_weight() -> CheckRun:
     """Linear(4, 4).backward(g), then Linear(3, 4).backward(g), leave g^T x in the weight's gradient (which
     starts at zero). The square layer comes first: there, the transposed gradient x^T g has the right
@@ -385,7 +398,7 @@ def linear_backward_weight() -> CheckRun:
     )
 
 
-@check("linear.backward_bias")
+@check("linear", "backward_bias", 1, "backward adds the sum of g over the batch to the bias's gradient")
 def linear_backward_bias() -> CheckRun:
     """Linear(3, 4).backward(g) leaves the batch sum of g in the bias's gradient."""
     result, _, _, g = yield from linear_backward_results()
@@ -404,7 +417,12 @@ def linear_backward_bias() -> CheckRun:
     )
 
 
-@check("linear.no_bias")
+@check(
+    "linear",
+    "no_bias",
+    2,
+    "Linear(..., bias=False) has one parameter, computes x W^T, and backward gives the input and weight gradients",
+)
 def linear_no_bias() -> CheckRun:
     """Linear(3, 4, bias=False): one parameter; forward x W^T; backward's input gradient g W and weight
     gradient g^T x. One check: a layer without bias=False loses it once."""
@@ -430,7 +448,7 @@ def linear_no_bias() -> CheckRun:
     )
 
 
-@check("linear.accumulates")
+@check("linear", "accumulates", 1, "two backward passes add up their gradients; zero_grad resets them")
 def linear_accumulates() -> CheckRun:
     """Two backward passes without zero_grad give twice the gradients of one; zero_grad resets them."""
     parameters = default_init(2, 3, seed=5)
@@ -469,7 +487,7 @@ def linear_accumulates() -> CheckRun:
     )
 
 
-@check("linear.in_place")
+@check("linear", "in_place", 1, "backward updates the gradient tensors that param() returned, in place")
 def linear_in_place() -> CheckRun:
     """backward writes into the gradient tensors param() returned before it ran."""
     result, _, x, g = yield from linear_backward_results()
@@ -539,7 +557,7 @@ def sequential_description(widths: tuple[int, ...]) -> str:
     return f"Sequential({', '.join(parts)}) of the kit's own layers"
 
 
-@check("sequential.forward")
+@check("sequential", "forward", 1, "Sequential applies its modules in order")
 def sequential_forward() -> CheckRun:
     """Sequential of the kit's Linear, Tanh, Linear applies them in order."""
     request, parameters, x, g = sequential_probe((3, 5, 2), 4, seed=0)
@@ -554,7 +572,12 @@ def sequential_forward() -> CheckRun:
     )
 
 
-@check("sequential.backward")
+@check(
+    "sequential",
+    "backward",
+    2,
+    "Sequential.backward runs the modules' backward in reverse and returns the input's gradient",
+)
 def sequential_backward() -> CheckRun:
     """Sequential.backward of the kit's layers: the input gradient it returns and each layer's gradients."""
     request, parameters, x, g = sequential_probe((3, 5, 2), 4, seed=0)
@@ -585,7 +608,7 @@ def sequential_backward() -> CheckRun:
         )
 
 
-@check("sequential.param")
+@check("sequential", "param", 1, "Sequential.param() is the modules' (parameter, gradient) pairs, in order")
 def sequential_param() -> CheckRun:
     """Sequential.param() lists every module's pairs, first module first, as the very same tensors."""
     request, _, _, _ = sequential_probe((3, 5, 2), 4, seed=0)
@@ -602,7 +625,7 @@ def sequential_param() -> CheckRun:
     )
 
 
-@check("sequential.deep_network")
+@check("sequential", "deep_network", 1, "a 2-25-25-25-2 chain of the kit's layers: every gradient right")
 def sequential_deep_network() -> CheckRun:
     """A 2-25-25-25-2 chain of the kit's Linear and Tanh: the output and every gradient."""
     widths = (2, 25, 25, 25, 2)
@@ -641,7 +664,7 @@ def mse_probe() -> tuple[Probe, torch.Tensor, torch.Tensor]:
     return Probe("framework.mse", {"prediction": prediction, "target": target}), prediction, target
 
 
-@check("loss.forward")
+@check("loss", "forward", 2, "MSELoss is the mean of (prediction - target)^2 over all N x D elements")
 def mse_forward() -> CheckRun:
     """MSELoss()(prediction, target) is the mean over all 15 elements of the squared difference."""
     request, prediction, target = mse_probe()
@@ -669,7 +692,7 @@ def mse_forward() -> CheckRun:
     )
 
 
-@check("loss.backward")
+@check("loss", "backward", 2, "MSELoss.backward() returns 2 (prediction - target) / (N x D)")
 def mse_backward() -> CheckRun:
     """MSELoss.backward() after forward returns 2 (prediction - target) / 15."""
     request, prediction, target = mse_probe()
@@ -753,7 +776,7 @@ def expect_trajectory(result: dict, inputs: dict, checked: str, hint: str) -> No
         expect_close(obtained, expected, label, hint, {SGD_MISTAKES[name]: value for name, value in mistakes.items()})
 
 
-@check("sgd.step")
+@check("sgd", "step", 1, "SGD without momentum: p <- p - lr g, in place")
 def sgd_step() -> CheckRun:
     """SGD(lr=0.1) on one parameter: p - 0.1 g, in place."""
     request, inputs = sgd_probe(momentum=0.0, steps=1)
@@ -761,7 +784,7 @@ def sgd_step() -> CheckRun:
     expect_trajectory(result, inputs, "SGD([(p, g)], lr=0.1).step() (float32)", "p <- p - lr * g, in place")
 
 
-@check("sgd.momentum")
+@check("sgd", "momentum", 2, "SGD with momentum: v <- mu v + g, p <- p - lr v, over three steps")
 def sgd_momentum() -> CheckRun:
     """SGD(lr=0.1, momentum=0.9) over three steps: v <- 0.9 v + g, p <- p - 0.1 v."""
     request, inputs = sgd_probe(momentum=0.9, steps=3)
@@ -774,7 +797,7 @@ def sgd_momentum() -> CheckRun:
     )
 
 
-@check("sgd.current_gradients")
+@check("sgd", "current_gradients", 1, "SGD reads the gradients at every step, not those it was built with")
 def sgd_current_gradients() -> CheckRun:
     """SGD built while the gradient is non-zero still reads the gradient tensor at each step."""
     request, inputs = sgd_probe(momentum=0.0, steps=2, initial_grad=torch.full((3, 2), 5.0))
@@ -796,7 +819,7 @@ def sgd_current_gradients() -> CheckRun:
     )
 
 
-@check("sgd.zero_grad")
+@check("sgd", "zero_grad", 1, "SGD.zero_grad() zeroes the gradient tensors in place")
 def sgd_zero_grad() -> CheckRun:
     """SGD.zero_grad() sets the gradient tensors it holds to zero, in place."""
     request, _ = sgd_probe(momentum=0.0, steps=1)
@@ -816,7 +839,7 @@ def sgd_zero_grad() -> CheckRun:
 ACCURACY_BATCHES = (None, 1, 3, 10, 64)
 
 
-@check("training.accuracy")
+@check("training", "accuracy", 3, "accuracy: one output thresholded at 0.5, several by argmax, any batch size")
 def accuracy() -> CheckRun:
     """accuracy of fixed outputs, 8 of 10 right: 0.8 for one output (threshold 0.5) and for two (argmax)."""
     one = torch.tensor([0.9, 0.1, 0.7, 0.2, 0.6, 0.4, 0.8, 0.3, 0.95, 0.05]).unsqueeze(1)
@@ -906,7 +929,13 @@ EPOCH_MISTAKES = {
 }
 
 
-@check("training.epoch")
+@check(
+    "training",
+    "epoch",
+    3,
+    "train_epoch takes exact SGD steps: mini-batches, gradient accumulation, zero_grad after each step",
+    limit=30,
+)
 def training_epoch() -> CheckRun:
     """train_epoch of the kit's linear model, MSE and SGD (lr 0.1, momentum 0.5): exact parameters after 5 epochs."""
     for case in epoch_cases():
@@ -1134,7 +1163,14 @@ def disk_run(disk: Disk, taught: Disk, seed: int) -> CheckRun:
     return (output.argmax(1) == test_labels).double().mean().item()
 
 
-@check("disk_accuracy.network")
+@check(
+    "disk_accuracy",
+    "network",
+    3,
+    "the 2-25-25-25-2 ReLU network of your framework, trained by your train, reaches >= 80% on a disk drawn for each "
+    "grading",
+    limit=150,
+)
 def disk_accuracy() -> CheckRun:
     """The network of the student's modules trained by the student's train reaches the threshold on a
     disk drawn in secret, and trained on the same points labelled by another such disk stays near
@@ -1233,11 +1269,23 @@ def round_trip(dtype: str) -> CheckRun:
     )
 
 
-check("io.round_trip")(lambda: round_trip("float32"))
-check("io.round_trip_float64")(lambda: round_trip("float64"))
+declare(
+    "io",
+    "round_trip",
+    3,
+    "load(save(model)) gives a Sequential of the same modules and settings, with bitwise-equal parameters",
+    lambda: round_trip("float32"),
+)
+declare("io", "round_trip_float64", 1, "the round trip of a float64 model is exact too", lambda: round_trip("float64"))
 
 
-@check("io.refuses_code")
+@check(
+    "io",
+    "refuses_code",
+    2,
+    "load refuses a file whose pickle would run code, and nothing in it runs",
+    files=("serialization.py", "linear.py"),
+)
 def refuses_code() -> CheckRun:
     """load still loads a file written by save, and refuses files whose pickle calls exec (a plain
     pickle, torch's zip format): nothing in them runs."""
@@ -1275,7 +1323,12 @@ def refuses_code() -> CheckRun:
 # float64 ----------------------------------------------------------------------------------------
 
 
-@check("float64.support")
+@check(
+    "float64",
+    "support",
+    3,
+    "Linear(..., dtype=torch.float64), the activations and MSELoss keep float64 and its precision",
+)
 def float64_support() -> CheckRun:
     """Linear with dtype=torch.float64, the activations and MSELoss keep float64 and its precision.
 

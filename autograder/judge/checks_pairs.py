@@ -15,14 +15,13 @@ from typing import Any, NamedTuple, NoReturn
 import torch
 import torch.nn.functional as F
 
-from ..manifest import MODEL_NAMES, PARAMETER_BUDGET, PARAMETER_LIMIT, SHALLOW, stub_task
+from ..manifest import BUDGET_NOTE, MODEL_NAMES, PARAMETER_BUDGET, PARAMETER_LIMIT, SHALLOW, check, declare, stub_task
 from ..worker.trusted import TRUSTED_PAIR_PARTS, TrustedPairModel, TrustedPairOutput, trusted_pair_model
 from . import secret
 from .messages import CheckFailure, close, describe, expect, expect_close, fail, mistake, show, tensor
-from .probe import CheckFunction, CheckRun, Probe
+from .probe import CheckRun, Probe
 from .runner import NOT_IMPLEMENTED, failure_message
 
-CHECKS: dict[str, CheckFunction] = {}
 SHARED = ("shared", "shared_digits")
 DIGITS = ("deep_digits", "shared_digits")
 AUXILIARY = ("aux", "deep_aux")
@@ -44,16 +43,6 @@ STOP_ACCURACY = 0.90
 # model does not notice (the reference, seeds 0..2: within 0.5 point of its clean accuracy).
 NOISE = 8.0
 CONTROL_CEILING = 0.75  # a model that brings its answers with it gets about 100%
-
-
-def check(name: str) -> Any:
-    """Register the implementation of the manifest's check ``name``."""
-
-    def register(function: CheckFunction) -> CheckFunction:
-        CHECKS[name] = function
-        return function
-
-    return register
 
 
 class Pairs(NamedTuple):
@@ -153,7 +142,13 @@ def well_formed(images: torch.Tensor, target: torch.Tensor, classes: torch.Tenso
     return tuple(target.shape) == (len(images),) and tuple(classes.shape) == (len(images), 2)
 
 
-@check("pair_data.shapes")
+@check(
+    "pair_data",
+    "shapes",
+    1,
+    "generate_pair_sets(200): shapes (200, 2, 14, 14), (200,), (200, 2); float32 pixels 0..255, int64 targets and "
+    "classes",
+)
 def data_shapes() -> CheckRun:
     """Shapes, dtypes and pixel range of generate_pair_sets(200, seed=0)."""
     data = pair_set((yield data_probe()), 0)
@@ -183,7 +178,7 @@ def data_shapes() -> CheckRun:
     )
 
 
-@check("pair_data.images")
+@check("pair_data", "images", 1, "every image is an MNIST image of its split, and its class is that image's")
 def data_images() -> CheckRun:
     """Every image of the pairs is an MNIST image of its split, and its class is that image's label."""
     data = pair_set((yield data_probe()), 0)
@@ -207,7 +202,7 @@ def data_images() -> CheckRun:
         )
 
 
-@check("pair_data.targets")
+@check("pair_data", "targets", 1, "the target is 1 exactly when the first digit is <= the second")
 def data_targets() -> CheckRun:
     """The target is 1 exactly when the first digit is <= the second."""
     result = yield data_probe()
@@ -229,7 +224,7 @@ def data_targets() -> CheckRun:
                 )
 
 
-@check("pair_data.no_repeat")
+@check("pair_data", "no_repeat", 1, "no image is used twice, even among 5,000 pairs", limit=60)
 def data_no_repeat() -> CheckRun:
     """No MNIST image appears twice among 5,000 training pairs, nor among 5,000 test pairs."""
     result = yield data_probe(({"n": LARGEST, "seed": 0},))
@@ -264,7 +259,7 @@ def data_no_repeat() -> CheckRun:
         )
 
 
-@check("pair_data.seed")
+@check("pair_data", "seed", 1, "the same seed gives the same pairs, another seed other pairs")
 def data_seed() -> CheckRun:
     """The same seed gives the same pairs; another seed gives other pairs."""
     result = yield data_probe()
@@ -285,7 +280,7 @@ def data_seed() -> CheckRun:
     )
 
 
-@check("pair_data.distinct")
+@check("pair_data", "distinct", 1, "distinct=True gives n pairs, none of two equal digits")
 def data_distinct() -> CheckRun:
     """distinct=True: n pairs in every tensor, and no pair of two equal digits."""
     result = yield data_probe()
@@ -503,8 +498,26 @@ def sharing_check(name: str) -> CheckRun:
 
 
 for _model in MODEL_NAMES:
-    check(f"models.{_model}")(lambda name=_model: model_check(name))
-    check(f"weight_sharing.{_model}")(lambda name=_model: sharing_check(name))
+    declare(
+        "models",
+        _model,
+        2,
+        f"{_model}: output fields and shapes for raw pairs, a prediction that does not depend on the batch, "
+        f"per-image features{BUDGET_NOTE if _model in SHALLOW else ''}",
+        lambda name=_model: model_check(name),
+    )
+    declare(
+        "weight_sharing",
+        _model,
+        1,
+        f"{_model}: "
+        + (
+            "one branch for both images: swapping the images swaps the features"
+            if "shared" in _model
+            else "a branch per image: its own weights for each image"
+        ),
+        lambda name=_model: sharing_check(name),
+    )
 
 
 # Losses -----------------------------------------------------------------------------------------
@@ -757,7 +770,16 @@ def loss_check(name: str) -> CheckRun:
 
 
 for _model in LOSS_ORDER:
-    check(f"auxiliary.{_model}")(lambda name=_model: loss_check(name))
+    declare(
+        "auxiliary",
+        _model,
+        2,
+        f"{_model}: "
+        + ("one output per auxiliary classifier; " if "aux" in _model else "")
+        + f"the loss, the comparison's plus each weighted {'auxiliary' if 'aux' in _model else 'digit'} term, "
+        "sending gradient to every output",
+        lambda name=_model: loss_check(name),
+    )
 
 
 # comparison_from_digits -------------------------------------------------------------------------
@@ -807,7 +829,12 @@ def comparison_output(result: dict, checked: str, hint: str, right: Any) -> torc
     return tensor(output["value"], checked, (8, 2), torch.float32, hint)
 
 
-@check("comparison.values")
+@check(
+    "comparison",
+    "values",
+    4,
+    "comparison_from_digits gives [log P(a > b), log P(a <= b)] for the two images' independent softmaxes",
+)
 def comparison_values() -> CheckRun:
     """comparison_from_digits on random logits against the judge's formula."""
     transposed = student_transposed((yield layouts_probe()))
@@ -830,7 +857,7 @@ def comparison_values() -> CheckRun:
     )
 
 
-@check("comparison.large_logits")
+@check("comparison", "large_logits", 1, "comparison_from_digits stays finite for digit logits of magnitude 50")
 def comparison_large_logits() -> CheckRun:
     """comparison_from_digits stays finite for logits of magnitude about 50: probabilities that sum to 1
     and the right prediction."""
@@ -916,7 +943,13 @@ def batch_loss(data: Pairs, output_grads: dict[str, torch.Tensor]) -> float | No
     return None if found is None else weighted(found, terms(outputs, data.target, data.classes)).item()
 
 
-@check("pair_training.gradients")
+@check(
+    "pair_training",
+    "gradients",
+    2,
+    "at optimizer.step(), the gradients are those of one backward pass of a loss of the batch's output (model.loss "
+    "or computed inline), zeroed since the previous step",
+)
 def train_step_gradients() -> CheckRun:
     """At each optimizer.step(), the gradients are those of one backward pass of a loss of the batch's output,
     cleared since the previous step: the mechanics of the step, whatever the formula of the loss."""
@@ -955,7 +988,7 @@ def train_step_gradients() -> CheckRun:
         previous = grads
 
 
-@check("pair_training.one_step")
+@check("pair_training", "one_step", 1, "train_step takes exactly one optimizer step")
 def train_step_once() -> CheckRun:
     """Each train_step takes one optimizer step."""
     request, _ = train_step_probe()
@@ -970,7 +1003,12 @@ def train_step_once() -> CheckRun:
     )
 
 
-@check("pair_training.returns_loss")
+@check(
+    "pair_training",
+    "returns_loss",
+    1,
+    "train_step returns the batch's loss as a Python float: the value of the loss it differentiated",
+)
 def train_step_returns() -> CheckRun:
     """train_step returns the batch's loss before the step as a Python float: the value of model.loss, or of
     the loss the step differentiated when its formula is a variant (graded by the auxiliary task)."""
@@ -1100,7 +1138,14 @@ def stopped_because(curve: Curve, control: Curve) -> str:
     return f"train returned, having given the model {curve.pairs_seen} training pairs in training mode in all"
 
 
-@check("pair_accuracy.shared_digits")
+@check(
+    "pair_accuracy",
+    "shared_digits",
+    6,
+    "shared_digits trained by your train(model, data, epochs=25) on 1,000 fresh pairs reaches >= 85% test accuracy, "
+    "and on shuffled labels stays <= 75%",
+    limit=300,
+)
 def pair_accuracy() -> CheckRun:
     """shared_digits trained by the student's train the course's way reaches the threshold, and the same
     model trained on shuffled labels does not: the accuracy comes from what train learnt.

@@ -16,7 +16,6 @@ import torch
 
 from .. import manifest, sandbox
 from ..manifest import Check
-from . import checks_framework, checks_pairs
 from .prestart import Prestart, prestart
 from .probe import CheckRun, Probe
 from .report import Report, project_of
@@ -24,7 +23,6 @@ from .runner import Job, Outcome, Runner, failure_message
 from .scan import Finding, ProjectScan, scan_project
 from .submission import Submission
 
-IMPLEMENTATIONS = {**checks_framework.CHECKS, **checks_pairs.CHECKS}
 MAX_FINDINGS_SHOWN = 5
 
 
@@ -162,7 +160,7 @@ class Grading:
             project = project_of(check)
             limit = check.limit * time_scale
             run_init = self.run_init(project, files)
-            jobs.append(Job(name, IMPLEMENTATIONS[name](), project, manifest.files_of(check), limit, run_init))
+            jobs.append(Job(name, check.run(), project, manifest.files_of(check), limit, run_init))
         return jobs
 
     def runnable(self, jobs: list[Job], graded: dict[str, list[str]]) -> list[Job]:

@@ -32,7 +32,7 @@ from ..worker import codec
 from ..worker.channel import FrameReader
 from ..worker.errors import NOTEBOOK
 from .messages import CheckFailure
-from .probe import CheckRun, Probe
+from .probe import CheckRun, Probe, reply
 from .stuck import Place, innermost
 
 NOMINAL_CALIBRATION = 0.02  # seconds of the worker's calibration on an idle 2-core machine (worker/zygote.py)
@@ -73,6 +73,7 @@ class Job:
     run_init: bool = False
     start: float = field(default_factory=time.perf_counter)
     primed: Probe | None = None  # its first probe, asked for ahead by ``Runner.prime``
+    asked: Probe | None = None  # the probe whose reply it waits for
 
 
 @dataclass
@@ -285,7 +286,7 @@ class Runner:
             probe, job.primed = job.primed, None
             return probe
         try:
-            return job.run.send(answer) if answer is not None else next(job.run)
+            return job.run.send(reply(job.asked, answer)) if answer is not None else next(job.run)
         except StopIteration:
             self.finish(job, "passed")
         except CheckFailure as failure:
@@ -305,6 +306,7 @@ class Runner:
             probe = self.next_probe(job, answer)
             if probe is None:
                 return
+            job.asked = probe
             key = probe.key((*job.files, f"run_init={job.run_init}"))
             if key in self.cache:
                 answer = self.cache[key]

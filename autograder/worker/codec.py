@@ -1,8 +1,9 @@
 """Plain data between the judge and the worker: a JSON header and the raw bytes of tensors.
 
 A message holds ``None``, booleans, numbers, strings, lists, dicts with string keys and
-tensors. Tuples travel as lists. Reading a message parses JSON and copies bytes into new
-tensors: nothing in it can run code, whatever the sender wrote.
+tensors. Tuples travel as lists, named tuples (a probe's typed reply) as dicts of their
+fields. Reading a message parses JSON and copies bytes into new tensors: nothing in it
+can run code, whatever the sender wrote.
 
 Frame: ``MAGIC``, the header's length and the payload's length (8 bytes each, big
 endian), the UTF-8 JSON header, then the payload, the tensors' bytes one after another.
@@ -52,6 +53,8 @@ def encode(value: Any) -> bytes:
             return {TENSOR_KEY: [len(tensors) - 1, str(item.dtype).removeprefix("torch."), list(item.shape)]}
         if item is None or isinstance(item, bool | int | float | str):
             return item
+        if isinstance(item, tuple) and hasattr(item, "_fields"):  # a typed reply: a dict of its fields
+            return {field: plain(element) for field, element in zip(item._fields, item, strict=True)}
         if isinstance(item, list | tuple):
             return [plain(element) for element in item]
         if isinstance(item, dict):

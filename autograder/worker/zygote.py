@@ -51,12 +51,13 @@ def main(config_text: str) -> None:
     os.dup2(2, 1)  # stray prints go to stderr, never into the channel
     import torch
 
-    from . import codec, loader, no_autograd, probes_framework, probes_pairs  # noqa: F401 (loaded before any child)
+    from . import codec, loader, no_autograd  # noqa: F401 (loaded before any child)
     from .channel import FrameReader, write_all
+    from .probes import PROBES
 
+    probes = PROBES
     torch.set_num_threads(config.get("threads", 1))
     torch.set_num_interop_threads(1)
-    probes = {**probes_framework.PROBES, **probes_pairs.PROBES}
     warm_up(torch, config.get("optimizers", False))
     loader.block_kit_imports()
     hello = {"hello": {"calibration": calibrate(torch), "python": sys.version.split()[0], "torch": torch.__version__}}
