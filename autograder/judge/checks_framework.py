@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import torch
@@ -61,43 +63,62 @@ def trusted(name: str, *args: Any) -> dict:
 
 # Activations ------------------------------------------------------------------------------------
 
-ACTIVATIONS: dict[str, dict[str, Any]] = {
-    "ReLU": {
-        "formula": "max(0, s)",
-        "backward": "passes the gradient where s > 0, zero elsewhere",
-        "forward": lambda s: s.clamp(min=0),
-        "derivative": lambda s, y: (s > 0).to(s.dtype),
-        "forward_mistakes": lambda s: {"|s| instead of max(0, s)": s.abs(), "s unchanged": s},
-        "backward_mistakes": lambda s, y, g: {
+
+class Activation(NamedTuple):
+    """One activation module of the course, the one row that declares its checks: its forward and
+    backward checks, its numeric gradient check, and its place in ``any_shape`` and ``float64``.
+
+    ``formula`` and ``backward`` are said to the student; ``forward(s)`` and ``derivative(s, y)``
+    compute the expected values in float64; the mistakes map a classic mistake's description to
+    what it would give; ``kwargs`` are the constructor's keywords the checks use.
+    """
+
+    formula: str
+    backward: str
+    forward: Callable[[torch.Tensor], torch.Tensor]
+    derivative: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    forward_mistakes: Callable[[torch.Tensor], dict[str, torch.Tensor]]
+    backward_mistakes: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], dict[str, torch.Tensor]]
+    kwargs: Mapping[str, Any] = MappingProxyType({})
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    "ReLU": Activation(
+        formula="max(0, s)",
+        backward="passes the gradient where s > 0, zero elsewhere",
+        forward=lambda s: s.clamp(min=0),
+        derivative=lambda s, y: (s > 0).to(s.dtype),
+        forward_mistakes=lambda s: {"|s| instead of max(0, s)": s.abs(), "s unchanged": s},
+        backward_mistakes=lambda s, y, g: {
             "the derivative alone, not multiplied by the incoming gradient": (s > 0).to(s.dtype),
             "the incoming gradient passed everywhere": g,
             "the gradient kept where s < 0": g * (s < 0),
         },
-    },
-    "Tanh": {
-        "formula": "tanh(s)",
-        "backward": "multiplies the gradient by 1 - tanh(s)^2",
-        "forward": torch.tanh,
-        "derivative": lambda s, y: 1 - y * y,
-        "forward_mistakes": lambda s: {},
-        "backward_mistakes": lambda s, y, g: {
+    ),
+    "Tanh": Activation(
+        formula="tanh(s)",
+        backward="multiplies the gradient by 1 - tanh(s)^2",
+        forward=torch.tanh,
+        derivative=lambda s, y: 1 - y * y,
+        forward_mistakes=lambda s: {},
+        backward_mistakes=lambda s, y, g: {
             "tanh' written as 1 - tanh(s) instead of 1 - tanh(s)^2": g * (1 - y),
             "tanh' computed from the input, 1 - s^2, instead of from the output": g * (1 - s * s),
             "the derivative alone, not multiplied by the incoming gradient": 1 - y * y,
         },
-    },
-    "Sigmoid": {
-        "formula": "1 / (1 + exp(-s))",
-        "backward": "multiplies the gradient by y (1 - y)",
-        "forward": torch.sigmoid,
-        "derivative": lambda s, y: y * (1 - y),
-        "forward_mistakes": lambda s: {"sigmoid(-s) instead of sigmoid(s)": torch.sigmoid(-s)},
-        "backward_mistakes": lambda s, y, g: {
+    ),
+    "Sigmoid": Activation(
+        formula="1 / (1 + exp(-s))",
+        backward="multiplies the gradient by y (1 - y)",
+        forward=torch.sigmoid,
+        derivative=lambda s, y: y * (1 - y),
+        forward_mistakes=lambda s: {"sigmoid(-s) instead of sigmoid(s)": torch.sigmoid(-s)},
+        backward_mistakes=lambda s, y, g: {
             "sigmoid' computed from the input, s (1 - s), instead of from the output y (1 - y)": g * s * (1 - s),
             "the derivative alone, not multiplied by the incoming gradient": y * (1 - y),
             "y instead of y (1 - y)": g * y,
         },
-    },
+    ),
 }
 
 
@@ -125,10 +146,10 @@ def activation_forward(name: str) -> CheckRun:
     rules = ACTIVATIONS[name]
     expect_close(
         y,
-        rules["forward"](s.double()),
+        rules.forward(s.double()),
         f"{checked}: values",
         f"compare your formula with the docstring of {name}",
-        rules["forward_mistakes"](s.double()),
+        rules.forward_mistakes(s.double()),
     )
 
 
@@ -146,13 +167,13 @@ def activation_backward(name: str) -> CheckRun:
     )
     rules = ACTIVATIONS[name]
     s64, g64 = s.double(), g.double()
-    y = rules["forward"](s64)
+    y = rules.forward(s64)
     expect_close(
         grad,
-        g64 * rules["derivative"](s64, y),
+        g64 * rules.derivative(s64, y),
         f"{checked}: values",
         "apply the chain rule: multiply the incoming gradient by the derivative at the forward's input",
-        rules["backward_mistakes"](s64, y, g64),
+        rules.backward_mistakes(s64, y, g64),
     )
 
 
@@ -161,14 +182,14 @@ for _name, _rules in ACTIVATIONS.items():
         "activations",
         f"{_name.lower()}_forward",
         1,
-        f"{_name}'s forward is {_rules['formula']} element-wise, keeping shape and dtype",
+        f"{_name}'s forward is {_rules.formula} element-wise, keeping shape and dtype",
         lambda name=_name: activation_forward(name),
     )
     declare(
         "activations",
         f"{_name.lower()}_backward",
         1,
-        f"{_name}'s backward {_rules['backward']}",
+        f"{_name}'s backward {_rules.backward}",
         lambda name=_name: activation_backward(name),
     )
 
