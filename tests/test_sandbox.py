@@ -150,7 +150,14 @@ import importlib
 import sys
 
 found = {}
-for name in ("worker", "worker.trusted", "worker.probes_pairs", "autograder", "reference.pairs"):
+for name in (
+    "worker",
+    "worker.trusted",
+    "worker.reference_parts",
+    "worker.probes_pairs",
+    "autograder",
+    "reference.pairs",
+):
     try:
         importlib.import_module(name)
         found[name] = "imported"
@@ -516,7 +523,14 @@ def test_a_python_installation_below_tmp_is_mounted_over_the_private_tmp(tmp_pat
 
 def test_the_kit_s_own_modules_cannot_be_imported(worker):
     found = worker.found("kit_modules")
-    for name in ("worker", "worker.trusted", "worker.probes_pairs", "autograder", "reference.pairs"):
+    for name in (
+        "worker",
+        "worker.trusted",
+        "worker.reference_parts",
+        "worker.probes_pairs",
+        "autograder",
+        "reference.pairs",
+    ):
         assert found[name] == f"No module named {name.partition('.')[0]!r}", found
     assert found["loaded"] == [] and found["path"] == [], found
 

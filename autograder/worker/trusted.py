@@ -2,125 +2,84 @@
 
 A check of ``Sequential`` chains trusted layers, a check of the training loop trains a
 trusted model with a trusted loss and optimiser: a mistake elsewhere in the student's
-framework does not cost these checks too. The judge imports this module as well, to
-compute what the trusted parts do.
+framework does not cost these checks too. The parts are the reference's own definitions
+(``reference_parts.py``, generated from ``reference/``), adapted here where a probe needs
+more than the reference does. The judge imports this module as well, to compute what the
+trusted parts do.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import types
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+
+from . import reference_parts as reference
 
 # Project 2 -------------------------------------------------------------------------------------
 
 
-class TrustedModule:
-    """Framework modules written by the kit, with the API the student's code calls.
+class TrustedModule(reference.Module):
+    """The reference's ``Module``, whose forward saves what backward needs in either mode.
 
-    They have the training and evaluation modes of the kit's own ``Module`` (a student's
-    loop may switch them), which change nothing here.
+    A student's loop may switch the trusted modules to evaluation mode and back: that
+    changes nothing here, so that the loop is graded on its steps alone.
     """
 
-    training = True
+    def save_for_backward(self, *tensors: torch.Tensor) -> None:
+        """Keep ``tensors`` for the backward of this call, in either mode."""
+        self.saved.append(tensors)
 
     def train(self, mode: bool = True) -> TrustedModule:
+        """Set the mode, keeping what the forwards saved."""
         self.training = mode
         return self
 
-    def eval(self) -> TrustedModule:
-        return self.train(False)
 
-    def __call__(self, *inputs: torch.Tensor) -> torch.Tensor:
-        return self.forward(*inputs)
-
-    def param(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        return []
-
-    def zero_grad(self) -> None:
-        for _, grad in self.param():
-            grad.zero_()
-
-
-class TrustedLinear(TrustedModule):
-    """y = x W^T + b, with the parameters given (weight (out, in), bias (out,))."""
+class TrustedLinear(TrustedModule, reference.Linear):
+    """The reference's ``Linear``, starting from the parameters given (weight (out, in), bias (out,))."""
 
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor) -> None:
-        self.weight, self.bias = weight.clone(), bias.clone()
-        self.weight_grad, self.bias_grad = torch.zeros_like(weight), torch.zeros_like(bias)
-        self.inputs: list[torch.Tensor] = []
+        self.initial = weight, bias
+        super().__init__(weight.shape[1], weight.shape[0], dtype=weight.dtype)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self.inputs.append(x)
-        return x @ self.weight.T + self.bias
-
-    def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
-        x = self.inputs.pop()
-        self.weight_grad += grad_output.T @ x
-        self.bias_grad += grad_output.sum(0)
-        return grad_output @ self.weight
-
-    def param(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        return [(self.weight, self.weight_grad), (self.bias, self.bias_grad)]
+    def reset_parameters(self) -> None:
+        """Copy the given parameters (where the reference draws random ones)."""
+        for (parameter, _), value in zip(self.param(), self.initial, strict=True):
+            parameter.copy_(value)
 
 
-class TrustedTanh(TrustedModule):
-    """tanh, element-wise."""
-
-    def __init__(self) -> None:
-        self.outputs: list[torch.Tensor] = []
-
-    def forward(self, s: torch.Tensor) -> torch.Tensor:
-        self.outputs.append(torch.tanh(s))
-        return self.outputs[-1]
-
-    def backward(self, grad_output: torch.Tensor) -> torch.Tensor:
-        y = self.outputs.pop()
-        return grad_output * (1 - y * y)
+class TrustedTanh(TrustedModule, reference.Tanh):
+    """The reference's ``Tanh``."""
 
 
-class TrustedMSE(TrustedModule):
-    """The mean squared error over all elements."""
-
-    def __init__(self) -> None:
-        self.difference = torch.zeros(0)
-
-    def forward(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        self.difference = prediction - target
-        return self.difference.pow(2).mean()
-
-    def backward(self) -> torch.Tensor:
-        return 2 * self.difference / self.difference.numel()
+class TrustedMSE(TrustedModule, reference.MSELoss):
+    """The reference's ``MSELoss``: the mean squared error over all elements."""
 
 
-class TrustedSGD:
-    """SGD with momentum in PyTorch's convention: v <- mu v + g, p <- p - lr v."""
+class TrustedSGD(reference.SGD):
+    """The reference's ``SGD``, with momentum in PyTorch's convention, counting its ``steps``."""
 
     def __init__(self, parameters: list[tuple[torch.Tensor, torch.Tensor]], lr: float, momentum: float) -> None:
-        self.parameters, self.lr, self.momentum = list(parameters), lr, momentum
-        self.velocities = [torch.zeros_like(parameter) for parameter, _ in self.parameters]
+        super().__init__(parameters, lr, momentum)
         self.steps = 0
 
     def step(self) -> None:
+        """The reference's step, counted."""
         self.steps += 1
-        for (parameter, grad), velocity in zip(self.parameters, self.velocities, strict=True):
-            velocity.mul_(self.momentum).add_(grad)
-            parameter.sub_(self.lr * velocity)
-
-    def zero_grad(self) -> None:
-        for _, grad in self.parameters:
-            grad.zero_()
+        super().step()
 
 
 class FixedOutputs(TrustedModule):
     """A stand-in model: the output for input row ``i`` is ``outputs[i]`` (inputs hold row indices)."""
 
     def __init__(self, outputs: torch.Tensor) -> None:
+        super().__init__()
         self.outputs = outputs
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -146,12 +105,7 @@ def as_student_module(module: TrustedModule, base: type | None) -> TrustedModule
 # Project 1 -------------------------------------------------------------------------------------
 
 
-class TrustedPairOutput(NamedTuple):
-    """The output fields of a pair model."""
-
-    comparison: torch.Tensor
-    digits: torch.Tensor | None = None
-    auxiliary: tuple[torch.Tensor, ...] = ()
+TrustedPairOutput = reference.PairOutput  # the output fields of a pair model: comparison, digits, auxiliary
 
 
 class TrustedPairModel(nn.Module):
@@ -227,30 +181,6 @@ def trusted_pair_model(seed: int, transposed: bool = False) -> TrustedPairModel:
 # the kit's conv_block, and so on. Each works on the attributes the given code defines.
 
 
-def trusted_conv_block(in_channels: int, out_channels: int, pool: bool = True) -> nn.Sequential:
-    """3x3 convolution (padding 1), batch norm, ReLU, then 2x2 max pooling if ``pool``."""
-    layers = [nn.Conv2d(in_channels, out_channels, 3, padding=1), nn.BatchNorm2d(out_channels), nn.ReLU()]
-    if pool:
-        layers.append(nn.MaxPool2d(2))
-    return nn.Sequential(*layers)
-
-
-def trusted_per_image_forward(self: Any, x: torch.Tensor) -> torch.Tensor:
-    """``PerImage.forward``: one call on all 2N images when shared, else image k through branch k."""
-    if len(self.branches) == 1:
-        return self.branches[0](x.flatten(0, 1)).unflatten(0, (-1, 2))
-    return torch.stack([branch(x[:, k]) for k, branch in enumerate(self.branches)], 1)
-
-
-def trusted_run_stages(self: Any, stages: nn.Sequential, x: torch.Tensor, auxiliary: list) -> torch.Tensor:
-    """``PairModel.run_stages``: the stages in order, each auxiliary classifier's logits appended."""
-    for name, stage in stages.named_children():
-        x = stage(x)
-        if name in self.auxiliary:
-            auxiliary.append(self.auxiliary[name](x.flatten(1)))
-    return x
-
-
 def kit_layout(digits: torch.Tensor) -> torch.Tensor:
     """Digit logits in the kit's layout (N, 2, 10): those of a model that returns (N, 10, 2) transposed.
 
@@ -261,40 +191,38 @@ def kit_layout(digits: torch.Tensor) -> torch.Tensor:
 
 
 def trusted_comparison_from_digits(digits: torch.Tensor) -> torch.Tensor:
-    """``comparison_from_digits``: [log P(a > b), log P(a <= b)] of two independent digit softmaxes."""
-    log_p = kit_layout(digits).log_softmax(-1)
-    joint = log_p[:, 0, :, None] + log_p[:, 1, None, :]
-    less_or_equal = torch.ones(10, 10, dtype=torch.bool, device=digits.device).triu()
-    log_le = joint.masked_fill(~less_or_equal, -torch.inf).logsumexp((1, 2))
-    log_gt = joint.masked_fill(less_or_equal, -torch.inf).logsumexp((1, 2))
-    return torch.stack([log_gt, log_le], 1)
+    """The reference's ``comparison_from_digits``, of digits in either layout."""
+    return reference.comparison_from_digits(kit_layout(digits))
 
 
-def trusted_heads(self: Any, features: torch.Tensor, auxiliary: list) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """``PairModel.heads``: the digit head if any; the comparison from the head, or from the digits."""
-    digits = None if self.digit_head is None else self.digit_head(features)
-    if self.head is None:
-        return trusted_comparison_from_digits(digits), digits
-    return self.run_stages(self.head, features.flatten(1), auxiliary), digits
+def trusted_per_image_forward(self: Any, x: torch.Tensor) -> torch.Tensor:
+    """The reference's ``PerImage.forward`` on ``self.branches``, whether or not the class defines ``shared``."""
+    view = types.SimpleNamespace(branches=self.branches, shared=reference.PerImage.shared.fget(self))
+    return reference.PerImage.forward(view, x)
 
 
 def trusted_loss(self: Any, output: Any, target: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
-    """``PairModel.loss``: the comparison loss, each weighted auxiliary loss and the weighted digit loss."""
-    loss = F.cross_entropy(output.comparison, target)
-    for logits in output.auxiliary:
-        loss = loss + self.aux_weight * F.cross_entropy(logits, target)
-    if output.digits is not None:
-        digits = kit_layout(output.digits)
-        loss = loss + self.digit_weight * F.cross_entropy(digits.flatten(0, 1), classes.flatten())
-    return loss
+    """The reference's ``PairModel.loss``, of digits in either layout."""
+    digits = None if output.digits is None else kit_layout(output.digits)
+    output = reference.PairOutput(output.comparison, digits, output.auxiliary)
+    return reference.PairModel.loss(self, output, target, classes)
+
+
+def rebound(function: types.FunctionType, **names: Any) -> types.FunctionType:
+    """``function``, reading ``names`` where it reads the module-level definitions of those names."""
+    return types.FunctionType(function.__code__, function.__globals__ | names, function.__name__, function.__defaults__)
+
+
+# The reference's PairModel.heads, whose comparison from the digits reads them in either layout.
+trusted_heads = rebound(reference.PairModel.heads, comparison_from_digits=trusted_comparison_from_digits)
 
 
 # Each part: the class that holds it in pairs/models.py ("" for a function of the module), and the kit's.
 TRUSTED_PAIR_PARTS = {
-    "conv_block": ("", trusted_conv_block),
+    "conv_block": ("", reference.conv_block),
     "comparison_from_digits": ("", trusted_comparison_from_digits),
     "PerImage.forward": ("PerImage", trusted_per_image_forward),
-    "PairModel.run_stages": ("PairModel", trusted_run_stages),
+    "PairModel.run_stages": ("PairModel", reference.PairModel.run_stages),
     "PairModel.heads": ("PairModel", trusted_heads),
     "PairModel.loss": ("PairModel", trusted_loss),
 }
