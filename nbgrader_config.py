@@ -8,6 +8,8 @@ nbgrader's working files (ignored by git).
 
 from pathlib import Path
 
+from autograder.named_stubs import release_preprocessors
+
 c = get_config()  # noqa: F821 (traitlets defines get_config for config files)
 
 # The two assignments, one per project; generate_assignment adds each to the gradebook.
@@ -15,6 +17,10 @@ ASSIGNMENTS = ("pairs", "framework")
 
 COURSE = Path(__file__).resolve().parent / "course"
 c.CourseDirectory.root = str(COURSE)
+
+# The release's stubs are those of the .py exercises, naming their task and function:
+# raise NotImplementedError("task linear: write Linear.forward"), not nbgrader's bare one.
+c.GenerateAssignment.preprocessors = release_preprocessors()
 
 # nbgrader export writes the grades here, with the rest of the grading's files (ignored by git).
 c.CsvExportPlugin.to = str(COURSE / "grades.csv")

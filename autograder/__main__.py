@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from tqdm.auto import tqdm
 
-from . import classroom, exercises, manifest
+from . import classroom, exercises, manifest, trusted_source
 from .judge.prestart import prestart
 from .judge.submission import SubmissionError, locate
 from .sandbox import default_jobs
@@ -58,8 +58,12 @@ def grade_command(args: argparse.Namespace) -> int:
 
 
 def start_command(args: argparse.Namespace) -> int:
-    """Copy the exercises into a folder of the student's own."""
+    """Copy the exercises into a folder of the student's own, or with ``--update`` bring the course's changes in."""
     try:
+        if args.update:
+            update = exercises.update(Path(args.folder))
+            print(update.summary())
+            return 1 if update.conflicts else 0
         written = exercises.start(Path(args.folder))
     except exercises.StartError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -72,22 +76,29 @@ def start_command(args: argparse.Namespace) -> int:
 
 
 def build_exercises(args: argparse.Namespace) -> int:
-    """Write exercises/ from reference/, or with ``--check`` only report stale files."""
+    """Write exercises/ and the worker's reference parts from reference/; with ``--check`` only report stale ones."""
+    parts = trusted_source.GENERATED_NAME
     try:
         if args.check:
             outdated, extra = exercises.compare()
-            stale = outdated + [f"{name} (not in reference/)" for name in extra]
+            stale = [f"exercises/{name}" for name in outdated]
+            stale += [f"exercises/{name} (not in reference/)" for name in extra]
+            stale += [parts] if trusted_source.stale() else []
             if stale:
-                print("exercises/ is out of date with reference/; run python -m autograder build-exercises.")
-                print("\n".join(f"  stale: exercises/{name}" for name in stale))
+                print(
+                    "exercises/ or the worker's reference parts are out of date with reference/; "
+                    "run python -m autograder build-exercises."
+                )
+                print("\n".join(f"  stale: {name}" for name in stale))
                 return 1
-            print("exercises/ is up to date with reference/")
+            print(f"exercises/ and {parts} are up to date with reference/")
             return 0
-        changed = exercises.build(force=args.force)
-    except (exercises.MarkerError, exercises.EditedError) as error:
+        changed = [f"exercises/{name}" for name in exercises.build(force=args.force)]
+        changed += [parts] if trusted_source.build() else []
+    except (exercises.MarkerError, exercises.EditedError, trusted_source.PartsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print("\n".join(f"wrote exercises/{name}" for name in changed) or "exercises/ was already up to date")
+    print("\n".join(f"wrote {name}" for name in changed) or f"exercises/ and {parts} were already up to date")
     return 0
 
 
@@ -154,12 +165,26 @@ def parser() -> argparse.ArgumentParser:
     )
     grading.add_argument("-v", "--verbose", action="store_true", help="list every check with its status and time")
     grading.set_defaults(handler=grade_command)
-    starting = commands.add_parser("start", help="copy the exercises into a folder of your own, to work there")
+    starting = commands.add_parser(
+        "start",
+        help="copy the exercises into a folder of your own, to work there (--update: bring the course's changes in)",
+        description=start_command.__doc__,
+        epilog="Exit status of --update: 0, or 1 when a definition changed both in your copy and in the course "
+        "(yours is kept, the course's file is written to FOLDER/.course-update/); 2 when FOLDER is not a copy.",
+    )
     starting.set_defaults(handler=start_command)
-    starting.add_argument("folder", help="the folder to create (it must not exist yet)")
-    building = commands.add_parser("build-exercises", help="generate exercises/ from reference/")
+    starting.add_argument("folder", help="the folder to create (it must not exist yet), or with --update your copy")
+    starting.add_argument(
+        "--update",
+        action="store_true",
+        help="bring the course's new and changed stubs and the new guide into your existing copy, keeping every "
+        "function you wrote; one that the course changed too is reported, never overwritten",
+    )
+    building = commands.add_parser(
+        "build-exercises", help="generate exercises/ and the worker's reference parts from reference/"
+    )
     building.set_defaults(handler=build_exercises)
-    building.add_argument("--check", action="store_true", help="only check that exercises/ is up to date")
+    building.add_argument("--check", action="store_true", help="only check that they are up to date")
     building.add_argument("--force", action="store_true", help="overwrite stubs that were edited by hand")
     notebooks_parser = commands.add_parser("build-notebooks", help="generate the nbgrader notebooks (course/source/)")
     notebooks_parser.add_argument("--check", action="store_true", help="only check that the notebooks are up to date")

@@ -16,7 +16,11 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
+import os
 import shutil
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -31,6 +35,14 @@ END = "### END SOLUTION"
 STUB_COMMENT = "# YOUR CODE HERE"
 SKIPPED_FOLDERS = ("__pycache__", ".ipynb_checkpoints")
 DIGEST_FILE = "SOURCE_DIGEST"
+GUIDE = "README.md"
+BASE_FILE = ".course-base.json"  # in a student's copy: what start (or the last update) gave
+UPDATE_FOLDER = ".course-update"  # in a student's copy: the course's version of each file in conflict
+NO_BASE_ASSUMPTION = (
+    f"this copy has no {BASE_FILE} (it was made before updates existed): a definition that still raises its "
+    "stub's NotImplementedError is taken as untouched by you, and every other one as yours, which the course "
+    "did not change"
+)
 COMMAND_NAMES = ("python -m reference.", "python -m exercises.")  # the commands the exercises' files name
 PACKAGE_DOCSTRING = '''"""The exercises of both mini-projects: the kit's packages with the parts you write left out.
 
@@ -279,7 +291,8 @@ def build(exercises: Path = EXERCISES, reference: Path = REFERENCE, force: bool 
 
 
 def start(folder: Path, exercises: Path = EXERCISES) -> Path:
-    """Copy the exercises into ``folder`` (which must not exist), for a student to work in.
+    """Copy the exercises into ``folder`` (which must not exist), for a student to work in, and record
+    what was given in ``folder/.course-base.json``, for ``update``.
 
     Raises:
         StartError: ``folder`` exists already.
@@ -288,4 +301,206 @@ def start(folder: Path, exercises: Path = EXERCISES) -> Path:
     if folder.exists():
         raise StartError(f"{folder} exists already: choose a new folder, so that nothing of yours is overwritten")
     shutil.copytree(exercises, folder, ignore=shutil.ignore_patterns(*SKIPPED_FOLDERS, DIGEST_FILE))
+    write_atomically(folder / BASE_FILE, json.dumps({"files": course_files(exercises)}, indent=1) + "\n")
     return folder
+
+
+# Updating a student's copy ----------------------------------------------------------------------
+
+
+class Conflict(NamedTuple):
+    """A definition both the student and the course changed: the course's file is written to ``beside``."""
+
+    file: str
+    name: str
+    beside: str
+
+
+@dataclass
+class Update:
+    """What ``update`` did to a copy: ``file`` or ``file: definition`` per change, and the conflicts."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    assumed: str = ""  # the assumption made for a copy without a base record, if any
+
+    def summary(self) -> str:
+        """The update told to the student: added, updated, kept, then the conflicts and what to do."""
+        lines = [self.assumed] if self.assumed else []
+        for label, items in (("added", self.added), ("updated", self.updated), ("kept yours", self.kept)):
+            lines += [f"{label} ({len(items)}):", *(f"  {item}" for item in items)]
+        if self.conflicts:
+            lines.append(f"conflicts ({len(self.conflicts)}): changed by you and by the course; yours is kept:")
+            lines += [f"  {c.file}: {c.name} (the course's version: {c.beside})" for c in self.conflicts]
+            lines.append("Compare each with the course's version and merge the course's change into yours by hand.")
+        else:
+            lines.append("no conflicts")
+        return "\n".join(lines)
+
+
+def course_files(exercises: Path = EXERCISES) -> dict[str, str]:
+    """The files the course gives a student: relative path -> text (``SOURCE_DIGEST`` is not given)."""
+    return {
+        path.relative_to(exercises).as_posix(): path.read_text()
+        for path in sorted(exercises.rglob("*"))
+        if mirrored(path, exercises) and path.relative_to(exercises).as_posix() != DIGEST_FILE
+    }
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file renamed over it: never half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False) as file:
+        file.write(text)
+    os.replace(file.name, path)
+
+
+def pieces(source: str) -> dict[str, str] | None:
+    """Split a module into named pieces that cover it line by line, in order (None if it does not parse).
+
+    A top-level function is one piece (``train``); a class is its header (``Linear``: up to its
+    first method) and one piece per method (``Linear.forward``); each run of other top-level
+    statements is one piece (``<statements 1>``). A piece starts right after the one before it,
+    so it holds the blank lines, comments and decorators above its definition.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    lines = source.splitlines(keepends=True)
+    ends: list[tuple[str, int]] = []  # (name, last line)
+    runs = 0
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            methods = [item for item in node.body if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)]
+            starts = [min([item.lineno] + [d.lineno for d in item.decorator_list]) for item in methods]
+            ends.append((node.name, starts[0] - 1 if methods else node.end_lineno))
+            ends += [(f"{node.name}.{item.name}", end - 1) for item, end in zip(methods, starts[1:], strict=False)]
+            ends += [(f"{node.name}.{methods[-1].name}", node.end_lineno)] if methods else []
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            ends.append((node.name, node.end_lineno))
+        elif ends and ends[-1][0] == f"<statements {runs}>":
+            ends[-1] = (ends[-1][0], node.end_lineno)
+        else:
+            runs += 1
+            ends.append((f"<statements {runs}>", node.end_lineno))
+    if ends:
+        ends[-1] = (ends[-1][0], len(lines))
+    named: dict[str, str] = {}
+    seen: dict[str, int] = {}
+    start = 0
+    for name, end in ends:  # a name defined twice (a property's setter) is told apart by its rank
+        seen[name] = seen.get(name, 0) + 1
+        named[name if seen[name] == 1 else f"{name} ({seen[name]})"] = "".join(lines[start:end])
+        start = end
+    return named
+
+
+def is_untouched_stub(piece: str) -> bool:
+    """Whether a piece still raises a stub's ``NotImplementedError("task ...")``."""
+    return any(line.strip().startswith('raise NotImplementedError("task ') for line in piece.splitlines())
+
+
+def merge_pieces(
+    base: dict[str, str], mine: dict[str, str], course: dict[str, str], file: str, update: Update
+) -> tuple[str, list[str]]:
+    """Merge a module piece by piece; return its text and the pieces in conflict (the student's kept).
+
+    Student unchanged: the course's; course unchanged: the student's; both: the student's, in conflict.
+    The course's order, with the student's own pieces after those they followed.
+    """
+    merged: list[tuple[str, str]] = []
+    conflicts = []
+    for name, theirs in course.items():
+        given, yours = base.get(name), mine.get(name)
+        if yours is None and given is None:
+            merged.append((name, theirs))
+            update.added.append(f"{file}: {name}")
+        elif yours is None:  # the student removed it
+            conflicts += [name] if theirs != given else []
+        elif yours in (given, theirs):
+            merged.append((name, theirs))
+            update.updated += [f"{file}: {name}"] if yours != theirs else []
+        else:
+            merged.append((name, yours))
+            if theirs == given:
+                update.kept.append(f"{file}: {name}")
+            else:
+                conflicts.append(name)
+    previous = None
+    for name, yours in mine.items():
+        if name not in course and (name not in base or yours != base[name]):  # the student's own, or kept
+            at = next((i + 1 for i, (key, _) in enumerate(merged) if key == previous), 0)
+            merged.insert(at, (name, yours))
+        previous = name if any(key == name for key, _ in merged) else previous
+    return "".join(text for _, text in merged), conflicts
+
+
+def merge_file(base: str | None, mine: str, course: str, file: str, update: Update) -> tuple[str, list[str]]:
+    """Merge one file of a student's copy; return its new text and the names in conflict."""
+    if mine == course:
+        return mine, []
+    if course == base:
+        update.kept.append(file)
+        return mine, []
+    if mine == base:
+        update.updated.append(file)
+        return course, []
+    parts = [pieces(text) for text in (mine, course)]
+    if not file.endswith(".py") or None in parts:
+        return mine, ["<the whole file>"]  # not Python, or the student's file does not parse
+    mine_pieces, course_pieces = parts
+    if base is None:  # a copy made without a base record: a piece still stubbed is the course's as given
+        given = {
+            name: text if is_untouched_stub(text) else course_pieces.get(name, text)
+            for name, text in mine_pieces.items()
+        }
+    else:
+        given = pieces(base) or {}
+    merged = Update()
+    text, conflicts = merge_pieces(given, mine_pieces, course_pieces, file, merged)
+    if pieces(text) is None:
+        return mine, ["<the whole file>"]
+    update.added += merged.added
+    update.updated += merged.updated
+    update.kept += merged.kept
+    return text, conflicts
+
+
+def update(folder: Path, exercises: Path = EXERCISES) -> Update:
+    """Bring the course's new and changed stubs and guide into a student's copy made by ``start``.
+
+    Per definition, base (what ``start`` gave, in ``.course-base.json``) against the student's
+    and the course's: what only the course changed is taken, what only the student changed is
+    kept, and what both changed is kept and reported, the course's file written to
+    ``.course-update/``. New files and definitions are added, the guide (README.md) replaced,
+    the base record renewed. Every file is written atomically.
+
+    Raises:
+        StartError: ``folder`` is not a copy of the exercises.
+    """
+    folder = folder.expanduser().resolve()
+    if not (folder / "__init__.py").is_file():
+        raise StartError(f"{folder} is not a copy of the exercises: give the folder python -m autograder start made")
+    record = folder / BASE_FILE
+    base = json.loads(record.read_text())["files"] if record.is_file() else None
+    result = Update(assumed="" if base is not None else NO_BASE_ASSUMPTION)
+    shutil.rmtree(folder / UPDATE_FOLDER, ignore_errors=True)
+    course = course_files(exercises)
+    for name, theirs in course.items():
+        path = folder / name
+        if not path.is_file() or (name == GUIDE and path.read_text() != theirs):
+            (result.updated if path.is_file() else result.added).append(name)
+            write_atomically(path, theirs)
+        if name == GUIDE or path.read_text() == theirs:
+            continue
+        text, conflicts = merge_file(None if base is None else base.get(name), path.read_text(), theirs, name, result)
+        if text != path.read_text():
+            write_atomically(path, text)
+        if conflicts:
+            write_atomically(folder / UPDATE_FOLDER / name, theirs)
+            result.conflicts += [Conflict(name, conflict, f"{UPDATE_FOLDER}/{name}") for conflict in conflicts]
+    write_atomically(record, json.dumps({"files": course}, indent=1) + "\n")
+    return result

@@ -7,10 +7,11 @@ text in Markdown, with directives on lines of their own that insert generated ce
 - ``<!-- module: NAME -->``: ``reference/<project>/NAME.py``: its docstring as Markdown,
   then one code cell per top-level class or function (and one per run of other
   statements between them). A cell holding a solution region is an nbgrader solution
-  cell, which ``nbgrader generate_assignment`` turns into a stub; the others are
-  read-only. Relative imports of inserted modules are dropped (their names live in
-  the notebook); those of other modules import from ``exercises.<project>``, the
-  students' package. Every module with solution regions must be inserted.
+  cell, whose regions ``nbgrader generate_assignment`` turns into the stubs of the
+  ``.py`` exercises (``named_stubs.py``); the others are read-only. Relative imports
+  of inserted modules are dropped (their names live in the notebook); those of other
+  modules import from ``exercises.<project>``, the students' package. Every module
+  with solution regions must be inserted.
 - ``<!-- grading -->``: a read-only cell that imports ``autograder.kernel.check`` and
   defines ``solution()``, the notebook's names as the namespace the checks take.
 - ``<!-- tests: TASK -->``: one autograded test cell per check of the task in the
@@ -242,6 +243,14 @@ def module_cells(module: Module, project: str) -> list[Cell]:
         kind = "solution" if has_solution(chunk.text) else "locked"
         cells.append(Cell("code", chunk.text, kind, grade_id))
     return cells
+
+
+def solution_cell_file(project: str, grade_id: str) -> str:
+    """The reference file whose code a module's cell holds, from the cell's nbgrader id.
+
+    ``solution_cell_file("framework", "linear-Linear")`` is ``reference/framework/linear.py``.
+    """
+    return f"reference/{project}/{grade_id.partition('-')[0]}.py"
 
 
 # Tests ------------------------------------------------------------------------------------------

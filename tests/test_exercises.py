@@ -4,6 +4,7 @@ import ast
 import importlib
 import inspect
 import itertools
+import json
 import pkgutil
 import shutil
 import subprocess
@@ -89,8 +90,119 @@ def test_start_copies_the_exercises_and_never_overwrites(tmp_path):
         exercises.EXERCISES / "framework" / "linear.py"
     ).read_text()
     assert not (copy / exercises.DIGEST_FILE).exists()
+    assert json.loads((copy / exercises.BASE_FILE).read_text())["files"] == exercises.course_files()
     with pytest.raises(exercises.StartError, match="exists already"):
         exercises.start(tmp_path / "mine")
+
+
+STUB = '        raise NotImplementedError("task {task}: write {function}")\n'
+FORWARD, BACKWARD, STATE_DICT = "Linear.forward", "Linear.backward", "Linear.state_dict"
+WRITTEN = {  # what the student writes in place of a stub's raise
+    FORWARD: "        return x @ self.weight.T + self.bias  # mine\n",
+    BACKWARD: "        self.weight_grad += grad_output.T @ self._x  # mine\n        return grad_output @ self.weight\n",
+}
+
+
+def replace_in(path, old, new):
+    """Replace ``old``, which must occur once, by ``new`` in a file."""
+    text = path.read_text()
+    assert text.count(old) == 1, (path, old)
+    path.write_text(text.replace(old, new))
+
+
+def linear_stub(function):
+    """The raise line of a stub of framework/linear.py."""
+    return STUB.format(task="io" if function == STATE_DICT else "linear", function=function)
+
+
+def write_functions(copy, functions):
+    """A student writes ``functions`` of framework/linear.py; return the file's pieces."""
+    for function in functions:
+        replace_in(copy / "framework" / "linear.py", linear_stub(function), WRITTEN[function])
+    return exercises.pieces((copy / "framework" / "linear.py").read_text())
+
+
+def change_the_course(course):
+    """The course's new release: hints on two stubs of linear.py, a new function there, a new file, a new guide."""
+    linear = course / "framework" / "linear.py"
+    for function in (BACKWARD, STATE_DICT):
+        replace_in(linear, linear_stub(function), f"        # a new hint for {function}\n{linear_stub(function)}")
+    linear.write_text(
+        linear.read_text() + '\n\ndef fresh() -> None:\n    raise NotImplementedError("task linear: write fresh")\n'
+    )
+    (course / "framework" / "extra.py").write_text('"""A new module of the course."""\n')
+    (course / "README.md").write_text((course / "README.md").read_text() + "\n## A new section\n")
+
+
+@pytest.fixture
+def course(tmp_path):
+    """A copy of exercises/ that plays the course, changed after the student's start."""
+    folder = tmp_path / "course"
+    shutil.copytree(exercises.EXERCISES, folder, ignore=shutil.ignore_patterns(*exercises.SKIPPED_FOLDERS))
+    return folder
+
+
+def test_update_takes_the_courses_changes_and_never_overwrites_the_students_work(tmp_path, course):
+    copy = exercises.start(tmp_path / "mine", course)
+    mine = write_functions(copy, (FORWARD, BACKWARD))
+    change_the_course(course)
+    update = exercises.update(copy, course)
+
+    theirs = exercises.pieces((course / "framework" / "linear.py").read_text())
+    merged = exercises.pieces((copy / "framework" / "linear.py").read_text())
+    assert merged[FORWARD] == mine[FORWARD] and merged[BACKWARD] == mine[BACKWARD]  # byte for byte
+    assert merged[STATE_DICT] == theirs[STATE_DICT] != mine[STATE_DICT]
+    assert merged["fresh"] == theirs["fresh"]
+    assert update.conflicts == [
+        exercises.Conflict("framework/linear.py", BACKWARD, ".course-update/framework/linear.py")
+    ]
+    assert (copy / ".course-update" / "framework" / "linear.py").read_text() == theirs_text(course)
+    assert update.updated == ["README.md", f"framework/linear.py: {STATE_DICT}"]
+    assert update.added == ["framework/extra.py", "framework/linear.py: fresh"]
+    assert (copy / "README.md").read_text() == (course / "README.md").read_text()
+    assert (copy / "framework" / "extra.py").read_text() == (course / "framework" / "extra.py").read_text()
+    assert f"framework/linear.py: {BACKWARD} (the course's version: .course-update/framework/linear.py)" in (
+        update.summary()
+    )
+    record = json.loads((copy / exercises.BASE_FILE).read_text())["files"]
+    assert record == exercises.course_files(course)
+    again = exercises.update(copy, course)  # reported once: the course has not changed since
+    assert again.conflicts == again.added == again.updated == []
+    assert exercises.pieces((copy / "framework" / "linear.py").read_text()) == merged
+
+
+def theirs_text(course):
+    """The course's framework/linear.py."""
+    return (course / "framework" / "linear.py").read_text()
+
+
+def test_a_copy_without_a_base_record_takes_what_still_raises_its_stub(tmp_path, course):
+    copy = exercises.start(tmp_path / "mine", course)
+    (copy / exercises.BASE_FILE).unlink()  # a copy made before updates existed
+    mine = write_functions(copy, (BACKWARD,))
+    change_the_course(course)
+    update = exercises.update(copy, course)
+    merged = exercises.pieces((copy / "framework" / "linear.py").read_text())
+    assert merged[BACKWARD] == mine[BACKWARD] and update.conflicts == []
+    assert merged[STATE_DICT] == exercises.pieces(theirs_text(course))[STATE_DICT]
+    assert update.summary().startswith(f"this copy has no {exercises.BASE_FILE}")
+    assert (copy / exercises.BASE_FILE).is_file()
+
+
+def test_the_update_command_reports_conflicts_with_status_1(tmp_path):
+    status, output = run_kit("-m", "autograder", "start", str(tmp_path / "mine"))
+    assert status == 0, output
+    write_functions(tmp_path / "mine", (FORWARD,))
+    record = tmp_path / "mine" / exercises.BASE_FILE  # as if the course had changed Linear.forward since
+    given = json.loads(record.read_text())
+    given["files"]["framework/linear.py"] = given["files"]["framework/linear.py"].replace("Linear.forward", "forward")
+    record.write_text(json.dumps(given))
+    status, output = run_kit("-m", "autograder", "start", "--update", str(tmp_path / "mine"))
+    assert status == 1 and f"framework/linear.py: {FORWARD}" in output, output
+    status, output = run_kit("-m", "autograder", "start", "--update", str(tmp_path / "mine"))
+    assert status == 0 and "no conflicts" in output, output
+    status, output = run_kit("-m", "autograder", "start", "--update", str(tmp_path / "nowhere"))
+    assert status == 2 and "is not a copy of the exercises" in output, output
 
 
 def run_kit(*arguments, cwd=exercises.ROOT):
@@ -273,7 +385,7 @@ def test_exercises_with_the_solutions_restored_get_every_point(tmp_path):
         if path.name != "__init__.py":  # the package docstring describes the exercises
             assert path.read_text() == reference.replace(*exercises.COMMAND_NAMES), path
     result = grade(solution)
-    assert result.score == result.max_score == 100, result.feedback()
+    assert result.score == result.max_score == manifest.TOTAL, result.feedback()
 
 
 TASKS_WITH_STUBS = [task for task in manifest.TASKS if task.name in {stub.task for stub in exercises.all_stubs()}]

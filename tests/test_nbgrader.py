@@ -21,7 +21,8 @@ from autograder import exercises, notebooks
 from autograder.__main__ import main
 from autograder.exercises import BEGIN, REFERENCE, solution_lines, strip_solutions
 from autograder.kernel import check, notebook_findings
-from autograder.manifest import CHECKS, TASKS_BY_NAME
+from autograder.manifest import CHECKS, TASKS_BY_NAME, TOTAL
+from autograder.named_stubs import NamedStubs
 
 ROOT = Path(__file__).resolve().parent.parent
 AUTOGRADER = ROOT / "autograder"
@@ -43,6 +44,30 @@ def manifest_points(project):
     return {
         notebooks.grade_id(item.name): item.points for item in CHECKS if TASKS_BY_NAME[item.task].project == project
     }
+
+
+def project_total(project):
+    """The points of a project's checks in the manifest."""
+    return sum(manifest_points(project).values())
+
+
+def named_stubs(lines):
+    """The stubs' raise lines among ``lines``, stripped and sorted."""
+    return sorted(line.strip() for line in lines if line.strip().startswith('raise NotImplementedError("task '))
+
+
+def exercise_stubs(project):
+    """The raise lines of a project's stubs in exercises/."""
+    return named_stubs(
+        line for path in (exercises.EXERCISES / project).glob("*.py") for line in path.read_text().splitlines()
+    )
+
+
+def release_stubs(notebook):
+    """The raise lines of a released notebook's stubs; nbgrader's bare stub must not be among its lines."""
+    lines = [line for cell in nbgrader_cells(notebook, "solution") for line in cell.source.splitlines()]
+    assert "raise NotImplementedError()" not in {line.strip() for line in lines}
+    return named_stubs(lines)
 
 
 def test_the_notebooks_are_current():
@@ -71,9 +96,19 @@ def test_a_notebook_is_valid_and_worth_the_manifests_points(project):
     MetadataValidator().validate_nb(notebook)
     graded = [cell.metadata.nbgrader for cell in nbgrader_cells(notebook, "grade")]
     assert {metadata.grade_id: metadata.points for metadata in graded} == manifest_points(project)
-    assert sum(metadata.points for metadata in graded) == 50
+    assert sum(metadata.points for metadata in graded) == project_total(project)
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert all(cell.outputs == [] and cell.execution_count is None for cell in code)
+
+
+def test_the_notebooks_together_are_worth_the_manifests_total():
+    assert sum(map(project_total, notebooks.PROJECTS)) == TOTAL
+
+
+@pytest.mark.parametrize("project", notebooks.PROJECTS)
+def test_the_release_names_each_stub_as_the_py_exercises_do(project):
+    released, _ = NamedStubs().preprocess(read(project), {"nbgrader": {"notebook": project}})
+    assert release_stubs(released) == exercise_stubs(project) != []
 
 
 @pytest.mark.parametrize("project", notebooks.PROJECTS)
@@ -210,9 +245,11 @@ def test_the_nbgrader_round_trip(tmp_path, capsys):
         exported = {(row["student_id"], row["assignment"]): float(row["score"]) for row in csv.DictReader(file)}
     scores = autograded_scores(tmp_path / "course" / "gradebook.db")
     for project in notebooks.PROJECTS:
-        assert leaked_lines(project, read(project, tmp_path / "course" / "release")) == []
+        release = read(project, tmp_path / "course" / "release")
+        assert leaked_lines(project, release) == []
+        assert release_stubs(release) == exercise_stubs(project)
         assert scores[COMPLETE, project] == manifest_points(project)
-        assert exported[COMPLETE, project] == 50
+        assert exported[COMPLETE, project] == project_total(project)
         assert not any(scores[UNTOUCHED, project].values())
         assert exported[UNTOUCHED, project] == 0
         feedback = (tmp_path / "course" / "feedback" / UNTOUCHED / project / f"{project}.html").read_text()
