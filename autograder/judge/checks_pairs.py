@@ -2,29 +2,91 @@
 
 The judge reads MNIST itself, with the kit's loader, to check that the student's pairs
 are real images with their true classes and to draw the pairs the accuracy check trains
-on; the test labels stay here.
+on; the test labels stay here. What each model is (weight sharing, auxiliary classifiers,
+digit supervision, depth) is read from the reference's ``MODELS`` table (``MODEL_FACTS``):
+a model added there gets its checks of the models, weight_sharing and auxiliary tasks.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import math
+from collections.abc import Callable
 from typing import Any, NamedTuple, NoReturn
 
 import torch
 import torch.nn.functional as F
 
-from ..manifest import BUDGET_NOTE, MODEL_NAMES, PARAMETER_BUDGET, PARAMETER_LIMIT, SHALLOW, check, declare, stub_task
+from reference.pairs import models as reference_models
+
+from ..manifest import check, declare, stub_task
+from ..worker.probes_pairs import Comparisons, DigitLayouts, DrawnSets, LossTerms, TrainedRuns
 from ..worker.trusted import TRUSTED_PAIR_PARTS, TrustedPairModel, TrustedPairOutput, trusted_pair_model
 from . import secret
 from .messages import CheckFailure, close, describe, expect, expect_close, fail, mistake, show, tensor
 from .probe import CheckRun, Probe
 from .runner import NOT_IMPLEMENTED, failure_message
 
-SHARED = ("shared", "shared_digits")
-DIGITS = ("deep_digits", "shared_digits")
-AUXILIARY = ("aux", "deep_aux")
+
+class ModelFacts(NamedTuple):
+    """What the reference's ``MODELS`` table says of one pairs model: the arguments of its ``PairModel``.
+
+    Attributes:
+        shared: ONE branch for both images (weight sharing).
+        auxiliary: the stages its auxiliary classifiers read; empty without any.
+        digits: its digit supervision: None, ``"auxiliary"`` or ``"compared"`` (the comparison computed
+            from the digits).
+        shallow: of the shallow depth, the course's size: the parameter budget applies.
+    """
+
+    shared: bool
+    auxiliary: tuple[str, ...]
+    digits: str | None
+    shallow: bool
+
+    @property
+    def loss_terms(self) -> tuple[str, ...]:
+        """The terms its loss adds to the comparison's cross-entropy: ``auxiliary``, ``digit``, both or none."""
+        return ("auxiliary",) * bool(self.auxiliary) + ("digit",) * (self.digits is not None)
+
+
+def model_facts(name: str, build: Callable[[], Any]) -> ModelFacts:
+    """The facts of ``MODELS[name]``, read from its arguments: ``functools.partial(PairModel, depth, ...)``,
+    the arguments it does not give at ``PairModel``'s defaults.
+
+    Raises:
+        TypeError: an entry that is no such partial: the autograder cannot tell what it builds.
+    """
+    if not (isinstance(build, functools.partial) and build.func is reference_models.PairModel):
+        raise TypeError(
+            f"reference.pairs.models.MODELS[{name!r}] is {build!r}: write it as functools.partial(PairModel, ...), "
+            "whose arguments the autograder reads"
+        )
+    arguments = inspect.signature(reference_models.PairModel).bind(*build.args, **build.keywords)
+    arguments.apply_defaults()
+    given = arguments.arguments
+    shallow = given["depth"] is reference_models.SHALLOW
+    return ModelFacts(bool(given["shared"]), tuple(given["auxiliary"]), given["digits"], shallow)
+
+
+# Every pairs model, in the order of the reference's table: the models, weight_sharing and auxiliary
+# tasks declare their checks from it.
+MODEL_FACTS = {name: model_facts(name, build) for name, build in reference_models.MODELS.items()}
+DIGITS = tuple(name for name, facts in MODEL_FACTS.items() if facts.digits)
+AUXILIARY = tuple(name for name, facts in MODEL_FACTS.items() if facts.auxiliary)
+# The course's statement: "a convnet with ~70,000 parameters can be trained with 25 epochs ... ~15% error",
+# a figure of the order of magnitude, not a cap. A shallow model may count up to ten times that; what
+# counts is what its prediction is computed from: the auxiliary classifiers (and digit heads) that only
+# training reads do not.
+PARAMETER_BUDGET = 70_000
+PARAMETER_LIMIT = 10 * PARAMETER_BUDGET
+BUDGET_NOTE = (
+    f", at most {PARAMETER_LIMIT:,} parameters in what its prediction is computed from (the course's "
+    f"~{PARAMETER_BUDGET:,}, to within an order of magnitude; auxiliary classifiers do not count)"
+)
+
 ACCURACY_MODEL = "shared_digits"
 # The accuracy check (pair_accuracy, at the end of this file, with its measured figures): the
 # student's train(model, data, epochs=ACCURACY_EPOCHS) on ACCURACY_PAIRS training pairs, with
@@ -113,10 +175,10 @@ def data_probe(calls: tuple[dict, ...] = DATA_CALLS) -> Probe:
     return Probe("pairs.pair_sets", {"calls": list(calls)}, data=True)
 
 
-def pair_set(result: dict, number: int) -> list[torch.Tensor]:
+def pair_set(result: DrawnSets, number: int) -> list[torch.Tensor]:
     """The six tensors of call ``number``, checked to be six tensors of consistent shapes: per split,
     input (n, 2, 14, 14), target (n,) and classes (n, 2), whatever n is."""
-    data = result["calls"][number]
+    data = result.calls[number]
     call = f"generate_pair_sets({', '.join(f'{k}={v}' for k, v in DATA_CALLS[number].items())})"
     expect(
         len(data) == 6 and all(isinstance(item, torch.Tensor) for item in data),
@@ -224,11 +286,11 @@ def data_targets() -> CheckRun:
                 )
 
 
-@check("pair_data", "no_repeat", 1, "no image is used twice, even among 5,000 pairs", limit=60)
+@check("pair_data", "no_repeat", 1, f"no image is used twice, even among {LARGEST:,} pairs", limit=60)
 def data_no_repeat() -> CheckRun:
     """No MNIST image appears twice among 5,000 training pairs, nor among 5,000 test pairs."""
     result = yield data_probe(({"n": LARGEST, "seed": 0},))
-    data = result["calls"][0]
+    data = result.calls[0]
     expect(
         len(data) == 6 and all(isinstance(item, torch.Tensor) for item in data),
         f"generate_pair_sets({LARGEST})",
@@ -284,7 +346,7 @@ def data_seed() -> CheckRun:
 def data_distinct() -> CheckRun:
     """distinct=True: n pairs in every tensor, and no pair of two equal digits."""
     result = yield data_probe()
-    data = result["calls"][3]
+    data = result.calls[3]
     lengths = [item.shape[0] if isinstance(item, torch.Tensor) and item.dim() else -1 for item in data]
     expect(
         lengths == [200] * 6,
@@ -334,9 +396,9 @@ def transposed_layout(shape: Any) -> bool:
     return isinstance(shape, list | tuple) and len(shape) == 3 and tuple(shape[1:]) == (10, 2)
 
 
-def student_transposed(result: dict) -> bool:
+def student_transposed(result: DigitLayouts) -> bool:
     """Whether the student's digit models return (N, 10, 2): one does, and none returns (N, 2, 10)."""
-    shapes = list(result["shapes"].values())
+    shapes = list(result.shapes.values())
     kit = any(isinstance(shape, list) and tuple(shape[1:]) == (2, 10) for shape in shapes)
     return any(transposed_layout(shape) for shape in shapes) and not kit
 
@@ -389,28 +451,28 @@ def expect_fields(name: str, fields: dict, n: int, mode: str) -> None:
             f"{name}: output.digits",
             "None (this model has no digit heads)",
             describe(digits),
-            "only deep_digits and shared_digits predict digit classes",
+            f"only {', '.join(DIGITS)} predict digit classes",
         )
     auxiliary = fields["auxiliary"]
     count = len(auxiliary) if isinstance(auxiliary, list) else -1
-    wanted = "at least one" if name in AUXILIARY else "no"
+    classifiers = bool(MODEL_FACTS[name].auxiliary)
     expect(
-        (count >= 1 if name in AUXILIARY else count == 0)
+        (count >= 1 if classifiers else count == 0)
         and all(isinstance(a, torch.Tensor) and tuple(a.shape) == (n, 2) for a in auxiliary or []),
         f"{name}: output.auxiliary ({mode} mode)",
-        f"a tuple of {wanted} (N, 2) comparison logits",
+        f"a tuple of {'at least one' if classifiers else 'no'} (N, 2) comparison logits",
         f"{count} entries" if count >= 0 else describe(auxiliary),
-        "aux and deep_aux have auxiliary classifiers on intermediate features; the other models none",
+        f"{', '.join(AUXILIARY)} have auxiliary classifiers on intermediate features; the other models none",
     )
 
 
-def expect_layout(name: str, fields: dict, layouts: dict) -> None:
+def expect_layout(name: str, fields: dict, layouts: DigitLayouts) -> None:
     """Charge the transposed digit layout (N, 10, 2) in the first digit model that returns it, and there only."""
     digits = fields.get("digits")
     if not (isinstance(digits, torch.Tensor) and transposed_layout(list(digits.shape))):
         return
     earlier = DIGITS[: DIGITS.index(name)]
-    if any(transposed_layout(layouts["shapes"].get(model)) for model in earlier):
+    if any(transposed_layout(layouts.shapes.get(model)) for model in earlier):
         return  # charged in the check of an earlier model
     fail(
         f"{name}: output.digits (training mode)",
@@ -425,10 +487,10 @@ def model_check(name: str) -> CheckRun:
     """One model: output fields in both modes, batch independence, features, parameter budget."""
     result = yield outputs_probe(name)
     if name in DIGITS:
-        expect_layout(name, result["training"], (yield layouts_probe()))
-    for mode in ("training", "evaluation"):
-        expect_fields(name, untransposed(result[mode]), 6, mode)
-    alone, within = result["evaluation_first_two"], result["evaluation"]
+        expect_layout(name, result.training, (yield layouts_probe()))
+    for mode, fields in (("training", result.training), ("evaluation", result.evaluation)):
+        expect_fields(name, untransposed(fields), 6, mode)
+    alone, within = result.evaluation_first_two, result.evaluation
     expect_fields(name, untransposed(alone), 2, "evaluation")
     expect(
         close(alone["comparison"], within["comparison"][:2], tolerance=1e-4),
@@ -437,7 +499,7 @@ def model_check(name: str) -> CheckRun:
         "different logits",
         "in evaluation mode batch norm uses its running statistics: never compute batch statistics by hand",
     )
-    features = result["features"]
+    features = result.features
     expect(
         isinstance(features, torch.Tensor) and features.dim() == 3 and tuple(features.shape[:2]) == (6, 2),
         f"{name}.features(x) for x of shape (6, 2, 14, 14)",
@@ -445,8 +507,8 @@ def model_check(name: str) -> CheckRun:
         describe(features),
         "stack the two images' features along dimension 1",
     )
-    if name in SHALLOW:
-        layers = result["counted"]
+    if MODEL_FACTS[name].shallow:
+        layers = result.counted
         count = sum(layer[2] for layer in layers)
         expect(
             0 < count <= PARAMETER_LIMIT,
@@ -465,7 +527,7 @@ def sharing_check(name: str) -> CheckRun:
         "pairs.features",
         {"name": name, "seed": 0, "input": sample_pairs().input, "trusted": parts_not_of("weight_sharing")},
     )
-    straight, swapped = result["straight"], result["swapped"]
+    straight, swapped = result.straight, result.swapped
     checked = f"{name}: features of the pairs with their two images swapped (evaluation mode)"
     expect(
         all(
@@ -479,7 +541,7 @@ def sharing_check(name: str) -> CheckRun:
     )
     gap = (swapped - straight.flip(1)).abs().max().item()
     scale = max(straight.abs().max().item(), 1e-6)
-    if name in SHARED:
+    if MODEL_FACTS[name].shared:
         expect(
             gap <= 1e-4 * scale,
             checked,
@@ -497,13 +559,13 @@ def sharing_check(name: str) -> CheckRun:
         )
 
 
-for _model in MODEL_NAMES:
+for _model, _facts in MODEL_FACTS.items():
     declare(
         "models",
         _model,
         2,
         f"{_model}: output fields and shapes for raw pairs, a prediction that does not depend on the batch, "
-        f"per-image features{BUDGET_NOTE if _model in SHALLOW else ''}",
+        f"per-image features{BUDGET_NOTE if _facts.shallow else ''}",
         lambda name=_model: model_check(name),
     )
     declare(
@@ -513,7 +575,7 @@ for _model in MODEL_NAMES:
         f"{_model}: "
         + (
             "one branch for both images: swapping the images swaps the features"
-            if "shared" in _model
+            if _facts.shared
             else "a branch per image: its own weights for each image"
         ),
         lambda name=_model: sharing_check(name),
@@ -522,7 +584,8 @@ for _model in MODEL_NAMES:
 
 # Losses -----------------------------------------------------------------------------------------
 
-LOSS_ORDER = ("aux", "deep_aux", "deep_digits", "shared_digits")  # the auxiliary task's checks, in order
+# The auxiliary task's checks, in order: the models whose loss has more than the comparison's term.
+LOSS_ORDER = tuple(name for name, facts in MODEL_FACTS.items() if facts.loss_terms)
 
 
 def combined_loss(
@@ -654,21 +717,22 @@ def loss_probe(name: str, data: Pairs, transposed: bool) -> Probe:
     return Probe("pairs.loss", arguments | {"transposed": transposed, "trusted": parts_not_of("auxiliary")})
 
 
-def loss_verdict(name: str, result: dict, data: Pairs) -> dict[str, str]:
+def loss_verdict(name: str, result: LossTerms, data: Pairs) -> dict[str, str]:
     """The deviations of ``name``'s loss from the docstring's formula: their description -> the failure
     message. A problem of the output or the loss that is no formula raises ``CheckFailure`` at once."""
-    if "error" in result:
-        raised(result["error"], f"{name}.loss(output, target, classes)", "a loss")
-    weights = {"aux_weight": result["aux_weight"], "digit_weight": result["digit_weight"]}
-    needed = "aux_weight" if name in AUXILIARY else "digit_weight"
-    expect(
-        isinstance(weights[needed], float) and weights[needed] > 0,
-        f"{name}.{needed}",
-        "a number > 0",
-        repr(weights[needed]),
-        f"a weight of 0 switches the {needed.split('_')[0]} losses off",
-    )
-    outputs = {key: value.double() for key, value in result["outputs"].items()}
+    if result.error is not None:
+        raised(result.error, f"{name}.loss(output, target, classes)", "a loss")
+    weights = {"aux_weight": result.aux_weight, "digit_weight": result.digit_weight}
+    for term in MODEL_FACTS[name].loss_terms:
+        needed = "aux_weight" if term == "auxiliary" else "digit_weight"
+        expect(
+            isinstance(weights[needed], float) and weights[needed] > 0,
+            f"{name}.{needed}",
+            "a number > 0",
+            repr(weights[needed]),
+            f"a weight of 0 switches the {term} losses off",
+        )
+    outputs = {key: value.double() for key, value in result.outputs.items()}
     shapes = {key: tuple(value.shape) for key, value in outputs.items()}
     expect(
         "comparison" in shapes
@@ -678,16 +742,16 @@ def loss_verdict(name: str, result: dict, data: Pairs) -> dict[str, str]:
         ", ".join(f"{key} {shape}" for key, shape in shapes.items()) or "no tensor",
         "the models task checks every output's shape: see its messages",
     )
-    if name in AUXILIARY:
+    if MODEL_FACTS[name].auxiliary:
         collected = sum(key.startswith("auxiliary") for key in shapes)  # their shapes are checked above
         expect(
-            collected == result["classifiers"],
+            collected == result.classifiers,
             f"{name}: output.auxiliary for six pairs, as run_stages collects it",
-            f"one (N, 2) output per auxiliary classifier: {result['classifiers']} of shape (6, 2)",
+            f"one (N, 2) output per auxiliary classifier: {result.classifiers} of shape (6, 2)",
             f"{collected}",
             "after each stage named in self.auxiliary, append that classifier's logits to the list",
         )
-    value = result["value"]
+    value = result.value
     checked = f"{name}.loss(output, target, classes) on six pairs (training mode)"
     expect(
         isinstance(value, torch.Tensor) and value.numel() == 1,
@@ -700,7 +764,8 @@ def loss_verdict(name: str, result: dict, data: Pairs) -> dict[str, str]:
     target, classes = data.target, data.classes
     expected = combined_loss(outputs, target, classes, aux_weight, digit_weight)
     formula = "CE(comparison, target) + aux_weight * sum CE(auxiliary, target) + digit_weight * CE(digits, classes)"
-    found = coefficients(outputs, result.get("grads", {}), target, classes)
+    grads = result.grads or {}
+    found = coefficients(outputs, grads, target, classes)
     if found is not None:
         fitted = weighted(found, terms(outputs, target, classes))
         named = deviations(found, aux_weight, digit_weight)
@@ -730,7 +795,6 @@ def loss_verdict(name: str, result: dict, data: Pairs) -> dict[str, str]:
         wanted = torch.autograd.grad(
             combined_loss(leaves, target, classes, aux_weight, digit_weight), list(leaves.values())
         )
-    grads = result.get("grads", {})
     for key, gradient in zip(leaves, wanted, strict=True):
         obtained = grads.get(key)
         field = f"auxiliary[{key.removeprefix('auxiliary')}]" if key.startswith("auxiliary") else key
@@ -770,13 +834,14 @@ def loss_check(name: str) -> CheckRun:
 
 
 for _model in LOSS_ORDER:
+    _facts = MODEL_FACTS[_model]
     declare(
         "auxiliary",
         _model,
         2,
         f"{_model}: "
-        + ("one output per auxiliary classifier; " if "aux" in _model else "")
-        + f"the loss, the comparison's plus each weighted {'auxiliary' if 'aux' in _model else 'digit'} term, "
+        + ("one output per auxiliary classifier; " if _facts.auxiliary else "")
+        + f"the loss, the comparison's plus each weighted {' and '.join(_facts.loss_terms)} term, "
         "sending gradient to every output",
         lambda name=_model: loss_check(name),
     )
@@ -817,16 +882,14 @@ def comparison_probe(scale: float, transposed: bool) -> tuple[Probe, torch.Tenso
     return Probe("pairs.comparison_from_digits", {"digits": digits, "transposed": transposed}), digits
 
 
-def comparison_output(result: dict, checked: str, hint: str, right: Any) -> torch.Tensor:
+def comparison_output(result: Comparisons, checked: str, hint: str, right: Any) -> torch.Tensor:
     """The output of comparison_from_digits in the student's layout: that of the digits given as (N, 10, 2)
     when it is right (the student's models return that layout), else that of the kit's (N, 2, 10)."""
-    transposed = result.get("transposed", {})
-    if isinstance(transposed.get("value"), torch.Tensor) and right(transposed["value"]):
-        return transposed["value"]
-    output = result["output"]
-    if "error" in output:
-        raised(output["error"], checked, "(N, 2) log-probabilities")
-    return tensor(output["value"], checked, (8, 2), torch.float32, hint)
+    if isinstance(result.transposed, torch.Tensor) and right(result.transposed):
+        return result.transposed
+    if result.error is not None:
+        raised(result.error, checked, "(N, 2) log-probabilities")
+    return tensor(result.output, checked, (8, 2), torch.float32, hint)
 
 
 @check(
@@ -955,7 +1018,7 @@ def train_step_gradients() -> CheckRun:
     cleared since the previous step: the mechanics of the step, whatever the formula of the loss."""
     request, data = train_step_probe()
     result = yield request
-    recorded = result["recorded"]
+    recorded = result.recorded
     expect(
         len(recorded) >= 1,
         "train_step(model, optimizer, input, target, classes) twice",
@@ -966,7 +1029,7 @@ def train_step_gradients() -> CheckRun:
     parameters = list(trusted_pair_model(0).parameters())
     previous = [torch.zeros_like(p) for p in parameters]
     for number, (grads, output_grads) in enumerate(
-        zip(recorded[:TRAIN_STEPS], result["output_grads"], strict=False), start=1
+        zip(recorded[:TRAIN_STEPS], result.output_grads, strict=False), start=1
     ):
         checked = f"the parameters' gradients at optimizer.step() of training step {number} (one batch, lr 0)"
         if all(grad is None or not bool(grad.any()) for grad in grads):
@@ -993,7 +1056,7 @@ def train_step_once() -> CheckRun:
     """Each train_step takes one optimizer step."""
     request, _ = train_step_probe()
     result = yield request
-    count = len(result["recorded"])
+    count = len(result.recorded)
     expect(
         count == TRAIN_STEPS,
         f"{TRAIN_STEPS} calls of train_step",
@@ -1017,8 +1080,8 @@ def train_step_returns() -> CheckRun:
     model, outputs = step_outputs(data)
     output = TrustedPairOutput(outputs["comparison"], outputs["digits"], (outputs["auxiliary0"],))
     value = model.loss(output, data.target, data.classes).item()
-    obtained = result["values"][0]
-    output_grads = result["output_grads"][0] if result["output_grads"] else {}
+    obtained = result.values[0]
+    output_grads = result.output_grads[0] if result.output_grads else {}
     differentiated = batch_loss(data, direct(data, output_grads))
     if differentiated is None and isinstance(obtained, float) and math.isfinite(obtained) and output_grads:
         return  # a formula the judge cannot write down: only the type can be checked
@@ -1094,16 +1157,13 @@ class Curve(NamedTuple):
     pairs_seen: int
 
 
-def accuracy_curves(result: dict, runs: list[AccuracyRun]) -> list[Curve]:
+def accuracy_curves(result: TrainedRuns, runs: list[AccuracyRun]) -> list[Curve]:
     """Each run's ``Curve``, its test accuracy computed from its predictions; fail if the answer is not one
     row of predictions per epoch."""
-    answers = result.get("runs")
+    complete = all(isinstance(field, list) and len(field) == len(runs) for field in result)
     curves = []
     for index, run in enumerate(runs):
-        answer = answers[index] if isinstance(answers, list) and len(answers) == len(runs) else None
-        predictions = answer.get("predictions") if isinstance(answer, dict) else None
-        monitored = answer.get("monitor") if isinstance(answer, dict) else None
-        seen = answer.get("pairs_seen") if isinstance(answer, dict) else None
+        predictions, monitored, seen = (field[index] if complete else None for field in result)
         expect(
             isinstance(predictions, torch.Tensor)
             and predictions.dim() == 2
@@ -1140,24 +1200,24 @@ def stopped_because(curve: Curve, control: Curve) -> str:
 
 @check(
     "pair_accuracy",
-    "shared_digits",
+    ACCURACY_MODEL,
     6,
-    "shared_digits trained by your train(model, data, epochs=25) on 1,000 fresh pairs reaches >= 85% test accuracy, "
-    "and on shuffled labels stays <= 75%",
+    f"{ACCURACY_MODEL} trained by your train(model, data, epochs={ACCURACY_EPOCHS}) on {ACCURACY_PAIRS:,} fresh pairs "
+    f"reaches >= {ACCURACY_THRESHOLD:.0%} test accuracy, and on shuffled labels stays <= {CONTROL_CEILING:.0%}",
     limit=300,
 )
 def pair_accuracy() -> CheckRun:
-    """shared_digits trained by the student's train the course's way reaches the threshold, and the same
+    """ACCURACY_MODEL trained by the student's train the course's way reaches the threshold, and the same
     model trained on shuffled labels does not: the accuracy comes from what train learnt.
 
     Protocol: every grading draws its pairs afresh from ``secrets`` (no answer can be computed in
     advance), one draw for the run graded and another, its labels shuffled, for the control. The
-    worker's one probe calls ``train(model, data, epochs=25, seed=...)`` on both, side by side in
-    an order it cannot see, each waiting for the other at the end of every epoch; after each epoch
-    it records the predictions on the test pairs, and it stops both after the first epoch at which
-    either gets ``STOP_ACCURACY`` of its monitor pairs right (data's test set: training pairs of the
-    same draw), or after the 25th. The
-    judge keeps the test labels: the run passes if its accuracy after its last epoch reaches
+    worker's one probe calls ``train(model, data, epochs=ACCURACY_EPOCHS, seed=...)`` on both, side
+    by side in an order it cannot see, each waiting for the other at the end of every epoch; after
+    each epoch it records the predictions on the test pairs, and it stops both after the first epoch
+    at which either gets ``STOP_ACCURACY`` of its monitor pairs right (data's test set: training
+    pairs of the same draw), or after the last epoch. The judge keeps the test labels: the run
+    passes if its accuracy after its last epoch reaches
     ``ACCURACY_THRESHOLD`` (as in the course, the test set never selects an epoch), and the control
     must stay under ``CONTROL_CEILING`` after every one of the same epochs. A student's loop that
     fools the stopping rule only changes how long it runs.

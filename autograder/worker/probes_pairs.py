@@ -1,7 +1,8 @@
 """Probes of project 1: build the student's models and data, run them on the judge's inputs.
 
 Each probe seeds torch's global generator itself before it builds or trains anything,
-so the same request gives the same answer.
+so the same request gives the same answer. Each replies with the ``NamedTuple`` its return
+annotation names, defined just above it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import functools
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 
@@ -45,14 +46,14 @@ def model(namespace: Any, name: str, seed: int) -> torch.nn.Module:
     return models[name]()
 
 
-def with_trusted_parts(probe: Callable[..., dict]) -> Callable[..., dict]:
+def with_trusted_parts(probe: Callable[..., Any]) -> Callable[..., Any]:
     """A probe run with the ``trusted`` parts of the student's models file (names of
     ``TRUSTED_PAIR_PARTS``) replaced by the kit's, and put back after. Where the kit's parts do not
     fit the student's architecture (a learned comparator that the kit's heads cannot drive), the
     probe runs again with the student's own parts, whose answer stands if they work together."""
 
     @functools.wraps(probe)
-    def run(namespace: Any, *, trusted: tuple[str, ...] = (), **arguments: Any) -> dict:
+    def run(namespace: Any, *, trusted: tuple[str, ...] = (), **arguments: Any) -> Any:
         try:
             with trusted_parts(namespace.globals_of("MODELS"), tuple(trusted)):
                 answer = probe(namespace, **arguments)
@@ -60,21 +61,26 @@ def with_trusted_parts(probe: Callable[..., dict]) -> Callable[..., dict]:
             if not trusted:
                 raise
             return probe(namespace, **arguments)
-        if trusted and "error" in answer:
+        if trusted and getattr(answer, "error", None) is not None:
             own = probe(namespace, **arguments)
-            return answer if "error" in own else own
+            return answer if own.error is not None else own
         return answer
 
     return run
 
 
-def attempt(namespace: Any, call: Callable[[], Any]) -> dict:
-    """``{"value": call()}``, or ``{"error": ...}`` describing what the student's code raised, so that a
-    probe that several checks share answers each of them."""
+def described_error(namespace: Any, error: Exception) -> dict:
+    """The description of what the student's code raised, its frames named from the solution's folder."""
+    return describe(error, Path(namespace.globals_of("MODELS")["__file__"]).parents[1])
+
+
+def attempt(namespace: Any, call: Callable[[], Any]) -> tuple[Any, dict | None]:
+    """``(call(), None)``, or ``(None, error)`` describing what the student's code raised, so that a probe
+    that several checks share answers each of them."""
     try:
-        return {"value": call()}
+        return call(), None
     except Exception as error:
-        return {"error": describe(error, Path(namespace.globals_of("MODELS")["__file__"]).parents[1])}
+        return None, described_error(namespace, error)
 
 
 def counted_layers(network: torch.nn.Module, input: torch.Tensor) -> list[list]:
@@ -100,40 +106,81 @@ def counted_layers(network: torch.nn.Module, input: torch.Tensor) -> list[list]:
     return layers
 
 
-def imported(namespace: Any) -> dict:
+class Imported(NamedTuple):
+    """The reply of ``imported``: nothing, the files imported."""
+
+
+def imported(namespace: Any) -> Imported:
     """Nothing but the import of the requested files."""
-    return {}
+    return Imported()
 
 
-def pair_sets(namespace: Any, calls: list[dict]) -> dict:
+class DrawnSets(NamedTuple):
+    """The reply of ``pair_sets``.
+
+    Attributes:
+        calls: per call, the values it returned (six tensors when right), each described if not a tensor.
+    """
+
+    calls: list[list[Any]]
+
+
+def pair_sets(namespace: Any, calls: list[dict]) -> DrawnSets:
     """``generate_pair_sets(**keywords)`` for each of ``calls``: the six tensors of each."""
     results = []
     for keywords in calls:
         data = namespace.generate_pair_sets(**keywords)
         results.append([describe_value(tensor) for tensor in data])
-    return {"calls": results}
+    return DrawnSets(results)
+
+
+class ModelOutputs(NamedTuple):
+    """The reply of ``outputs``: a model's output fields (see ``output_fields``) in each mode, its features,
+    and the layers its prediction is computed from.
+
+    Attributes:
+        training: the fields of its output on the batch, in training mode.
+        evaluation: the same in evaluation mode.
+        evaluation_first_two: the same on the batch's first two pairs alone.
+        features: ``features`` of the batch, in evaluation mode.
+        counted: ``[layer, type, parameters]`` per layer (see ``counted_layers``).
+    """
+
+    training: dict[str, Any]
+    evaluation: dict[str, Any]
+    evaluation_first_two: dict[str, Any]
+    features: Any
+    counted: list[list]
 
 
 @with_trusted_parts
-def outputs(namespace: Any, name: str, seed: int, input: torch.Tensor) -> dict:
+def outputs(namespace: Any, name: str, seed: int, input: torch.Tensor) -> ModelOutputs:
     """A model's outputs in training mode, in evaluation mode on the batch and on its first two pairs,
-    its features, and its parameter count."""
+    its features, and the layers its prediction is computed from."""
     network = model(namespace, name, seed)
-    result: dict[str, Any] = {"parameters": sum(parameter.numel() for parameter in network.parameters())}
     network.train()
     torch.manual_seed(seed + 1)
-    result["training"] = output_fields(network(input.clone()))
+    training = output_fields(network(input.clone()))
     network.eval()
     with torch.no_grad():
-        result["evaluation"] = output_fields(network(input.clone()))
-        result["evaluation_first_two"] = output_fields(network(input[:2].clone()))
-        result["features"] = describe_value(network.features(input.clone()))
-    result["counted"] = counted_layers(network, input[:2])
-    return result
+        evaluation = output_fields(network(input.clone()))
+        first_two = output_fields(network(input[:2].clone()))
+        features = describe_value(network.features(input.clone()))
+    return ModelOutputs(training, evaluation, first_two, features, counted_layers(network, input[:2]))
+
+
+class DigitLayouts(NamedTuple):
+    """The reply of ``digit_layouts``.
+
+    Attributes:
+        shapes: model name -> the shape of its digits, or None where there is none or the code raises.
+    """
+
+    shapes: dict[str, list[int] | None]
 
 
 @with_trusted_parts
-def digit_layouts(namespace: Any, names: list[str], seed: int, input: torch.Tensor) -> dict:
+def digit_layouts(namespace: Any, names: list[str], seed: int, input: torch.Tensor) -> DigitLayouts:
     """The shape of each model's digits in evaluation mode, or None where there is none or the code raises."""
 
     def digits(name: str) -> list[int] | None:
@@ -143,19 +190,50 @@ def digit_layouts(namespace: Any, names: list[str], seed: int, input: torch.Tens
             value = getattr(network(input.clone()), "digits", None)
         return list(value.shape) if isinstance(value, torch.Tensor) else None
 
-    return {"shapes": {name: attempt(namespace, functools.partial(digits, name)).get("value") for name in names}}
+    return DigitLayouts({name: attempt(namespace, functools.partial(digits, name))[0] for name in names})
+
+
+class SwappedFeatures(NamedTuple):
+    """The reply of ``features``: ``features`` of the pairs (``straight``) and of the pairs with their two
+    images swapped (``swapped``)."""
+
+    straight: Any
+    swapped: Any
 
 
 @with_trusted_parts
-def features(namespace: Any, name: str, seed: int, input: torch.Tensor) -> dict:
+def features(namespace: Any, name: str, seed: int, input: torch.Tensor) -> SwappedFeatures:
     """``features`` of the pairs and of the pairs with their two images swapped, in evaluation mode."""
     network = model(namespace, name, seed)
     network.eval()
     with torch.no_grad():
-        return {
-            "straight": describe_value(network.features(input.clone())),
-            "swapped": describe_value(network.features(input.flip(1).clone())),
-        }
+        return SwappedFeatures(
+            describe_value(network.features(input.clone())), describe_value(network.features(input.flip(1).clone()))
+        )
+
+
+class LossTerms(NamedTuple):
+    """The reply of ``loss``: every field but ``error`` is None when the student's code raised.
+
+    Attributes:
+        error: what the student's code raised, or None.
+        value: what ``model.loss`` returned (described if not a tensor).
+        outputs: the tensors the loss was given, by key: ``comparison``, ``digits`` (the kit's layout),
+            ``auxiliary0``, ``auxiliary1``...
+        classifiers: the number of the model's auxiliary classifiers, or None without a ``ModuleDict``.
+        aux_weight: the model's ``aux_weight``, or None if it is no number.
+        digit_weight: the model's ``digit_weight``, or None if it is no number.
+        grads: the loss's gradient with respect to each of ``outputs`` that received one, by key; None when
+            the value is no scalar tensor with a graph.
+    """
+
+    error: dict | None
+    value: Any = None
+    outputs: dict[str, torch.Tensor] | None = None
+    classifiers: int | None = None
+    aux_weight: float | None = None
+    digit_weight: float | None = None
+    grads: dict[str, torch.Tensor] | None = None
 
 
 @with_trusted_parts
@@ -167,9 +245,9 @@ def loss(
     target: torch.Tensor,
     classes: torch.Tensor,
     transposed: bool = False,
-) -> dict:
+) -> LossTerms:
     """``model.loss`` on a batch in training mode: its value, the outputs, the number of auxiliary
-    classifiers, and the loss's gradient with respect to each output; ``{"error": ...}`` if the code raises.
+    classifiers, and the loss's gradient with respect to each output; only the error if the code raises.
 
     The loss is called on copies of the outputs that are leaves of the graph, so each
     gradient is that of the loss's own term (a comparison computed from the digits
@@ -177,8 +255,10 @@ def loss(
     layout (N, 2, 10); with ``transposed`` the loss reads them as (N, 10, 2), the layout
     of the student's own models.
     """
-    ran = attempt(namespace, lambda: loss_terms(namespace, name, seed, input, target, classes, transposed))
-    return ran.get("value") or ran
+    try:
+        return loss_terms(namespace, name, seed, input, target, classes, transposed)
+    except Exception as error:
+        return LossTerms(described_error(namespace, error))
 
 
 def loss_terms(
@@ -189,7 +269,7 @@ def loss_terms(
     target: torch.Tensor,
     classes: torch.Tensor,
     transposed: bool,
-) -> dict:
+) -> LossTerms:
     """What ``loss`` returns when the student's code raises nothing."""
     network = model(namespace, name, seed)
     network.train()
@@ -212,50 +292,81 @@ def loss_terms(
     copy = TrustedPairOutput(leaves.get("comparison"), digits, tuple(auxiliary))
     value = network.loss(copy, target.clone(), classes.clone())
     tensors = {**leaves, **{f"auxiliary{index}": item for index, item in enumerate(auxiliary)}}
-    result: dict[str, Any] = {
-        "value": describe_value(value),
-        "outputs": {key: tensor.detach().clone() for key, tensor in tensors.items()},
-    }
     classifiers = getattr(network, "auxiliary", None)
-    result["classifiers"] = len(classifiers) if isinstance(classifiers, torch.nn.ModuleDict) else None
-    for key in ("aux_weight", "digit_weight"):
-        weight = getattr(network, key, None)
-        result[key] = float(weight) if isinstance(weight, int | float) else None
+    aux_weight, digit_weight = (getattr(network, key, None) for key in ("aux_weight", "digit_weight"))
+    grads = None
     if isinstance(value, torch.Tensor) and value.requires_grad and value.numel() == 1:
         value.backward()
-        result["grads"] = {key: tensor.grad.clone() for key, tensor in tensors.items() if tensor.grad is not None}
-    return result
+        grads = {key: tensor.grad.clone() for key, tensor in tensors.items() if tensor.grad is not None}
+    return LossTerms(
+        None,
+        describe_value(value),
+        {key: tensor.detach().clone() for key, tensor in tensors.items()},
+        len(classifiers) if isinstance(classifiers, torch.nn.ModuleDict) else None,
+        float(aux_weight) if isinstance(aux_weight, int | float) else None,
+        float(digit_weight) if isinstance(digit_weight, int | float) else None,
+        grads,
+    )
 
 
-def comparison_from_digits(namespace: Any, digits: torch.Tensor, transposed: bool = False) -> dict:
+class Comparisons(NamedTuple):
+    """The reply of ``comparison_from_digits``.
+
+    Attributes:
+        output: its output for the digits (N, 2, 10), described if not a tensor; None if it raised.
+        error: what it raised for them, or None.
+        transposed: its output for the same digits given as (N, 10, 2), when asked; else None (also when
+            it raised for them).
+    """
+
+    output: Any
+    error: dict | None
+    transposed: Any = None
+
+
+def comparison_from_digits(namespace: Any, digits: torch.Tensor, transposed: bool = False) -> Comparisons:
     """``comparison_from_digits(digits)``; with ``transposed``, also of the same digits given as (N, 10, 2),
-    the layout of the student's own models, each as ``{"value": ...}`` or ``{"error": ...}``."""
+    the layout of the student's own models."""
 
     def run(given: torch.Tensor) -> Any:
         with torch.no_grad():
             return describe_value(namespace.comparison_from_digits(given.clone()))
 
-    result = {"output": attempt(namespace, functools.partial(run, digits))}
-    if transposed:
-        result["transposed"] = attempt(namespace, functools.partial(run, digits.transpose(1, 2)))
-    return result
+    output, error = attempt(namespace, functools.partial(run, digits))
+    if not transposed:
+        return Comparisons(output, error)
+    return Comparisons(output, error, attempt(namespace, functools.partial(run, digits.transpose(1, 2)))[0])
+
+
+class RecordedSteps(NamedTuple):
+    """The reply of ``train_step``.
+
+    Attributes:
+        recorded: per ``optimizer.step()``, each parameter's gradient then (None where it had none).
+        output_grads: per ``optimizer.step()``, the gradient each output field received since the last step,
+            by key: ``comparison``, ``digits`` (the kit's layout), ``auxiliary0``.
+        values: what each ``train_step`` call returned (described if not a float).
+    """
+
+    recorded: list[list[torch.Tensor | None]]
+    output_grads: list[dict[str, torch.Tensor]]
+    values: list[Any]
 
 
 def train_step(
     namespace: Any, seed: int, input: torch.Tensor, target: torch.Tensor, classes: torch.Tensor, steps: int
-) -> dict:
+) -> RecordedSteps:
     """``train_step`` of a trusted model with an optimiser of learning rate 0 that records, at every
     ``step()``, the gradient of every parameter and of every output of the model since the last step.
 
     A step that raises with the kit's digits (N, 2, 10) is run again with digits (N, 10, 2):
-    a loss written for that layout is graded on its mechanics (``"transposed"`` says so).
+    a loss written for that layout is graded on its mechanics.
     """
     try:
         return recorded_steps(namespace, seed, input, target, classes, steps, transposed=False)
     except Exception as error:
         try:
-            result = recorded_steps(namespace, seed, input, target, classes, steps, transposed=True)
-            return result | {"transposed": True}
+            return recorded_steps(namespace, seed, input, target, classes, steps, transposed=True)
         except Exception:
             raise error from None
 
@@ -268,7 +379,7 @@ def recorded_steps(
     classes: torch.Tensor,
     steps: int,
     transposed: bool,
-) -> dict:
+) -> RecordedSteps:
     """What ``train_step`` returns, for the trusted model with its digits in the given layout."""
     network = trusted_pair_model(seed, transposed)
     recorded: list[list[torch.Tensor | None]] = []
@@ -298,7 +409,7 @@ def recorded_steps(
     for _ in range(steps):
         value = namespace.train_step(network, optimizer, input.clone(), target.clone(), classes.clone())
         values.append(value if isinstance(value, float) else describe_value(value))
-    return {"recorded": recorded, "output_grads": output_grads, "values": values}
+    return RecordedSteps(recorded, output_grads, values)
 
 
 class Stop(BaseException):
@@ -409,7 +520,21 @@ class Lockstep:
             return len(run.monitored)
 
 
-def train_and_predict(namespace: Any, name: str, runs: list[dict], epochs: int, stop_accuracy: float) -> dict:
+class TrainedRuns(NamedTuple):
+    """The reply of ``train_and_predict``, run by run.
+
+    Attributes:
+        predictions: per run, its predictions on its test pairs after each epoch, (epochs, test pairs).
+        monitored: per run, its accuracy on its monitor pairs after each epoch.
+        pairs_seen: per run, the pairs its model was given in training mode, with gradients, in all.
+    """
+
+    predictions: list[torch.Tensor]
+    monitored: list[list[float]]
+    pairs_seen: list[int]
+
+
+def train_and_predict(namespace: Any, name: str, runs: list[dict], epochs: int, stop_accuracy: float) -> TrainedRuns:
     """Train one ``MODELS[name]`` per run with the student's ``train(model, data, epochs=epochs, seed=seed)``,
     on the run's ``train`` pairs (input, target, classes) with its ``monitor`` pairs as the test set, the runs
     side by side, epoch by epoch (``Lockstep``); return, per run, the predictions on its ``test_input`` and
@@ -431,12 +556,9 @@ def train_and_predict(namespace: Any, name: str, runs: list[dict], epochs: int, 
     for run in built:
         if run.error is not None:
             raise run.error
-    return {
-        "runs": [
-            {"predictions": torch.stack(run.predictions), "monitor": run.monitored, "pairs_seen": run.seen}
-            for run in built
-        ]
-    }
+    return TrainedRuns(
+        [torch.stack(run.predictions) for run in built], [run.monitored for run in built], [run.seen for run in built]
+    )
 
 
 PROBES = {

@@ -9,7 +9,7 @@ import torch
 
 from autograder.judge import checks_pairs
 from autograder.judge.messages import CheckFailure
-from autograder.worker.probes_pairs import train_and_predict
+from autograder.worker.probes_pairs import TrainedRuns, train_and_predict
 
 PAIRS, MONITOR, TEST = 20, 10, 6
 
@@ -47,7 +47,7 @@ def run(ones: float) -> dict:
     }
 
 
-def probe(train, ready: int = 3 * PAIRS, epochs: int = 25, ones=(1, 0.5)) -> dict:
+def probe(train, ready: int = 3 * PAIRS, epochs: int = 25, ones=(1, 0.5)) -> TrainedRuns:
     """``train_and_predict`` of ``train`` on Counting models, one run per fraction of targets 1."""
     namespace = SimpleNamespace(MODELS={"counting": lambda: Counting(ready)}, train=train)
     runs = [run(fraction) for fraction in ones]
@@ -73,12 +73,10 @@ def batches_of(size: int):
 @pytest.mark.parametrize("size", [1, 7, 20])
 def test_both_runs_stop_after_the_first_epoch_at_which_one_gets_its_monitor_right(size):
     result = probe(batches_of(size))
-    first, second = result["runs"]
-    assert first["monitor"] == [0.0, 0.0, 1.0]  # ready after 3 epochs: its monitor targets are all 1
-    assert second["monitor"] == [0.5, 0.5, 0.5]
-    for answer in (first, second):
-        assert answer["predictions"].tolist() == [[0] * TEST, [0] * TEST, [1] * TEST]
-        assert answer["pairs_seen"] == 3 * PAIRS
+    assert result.monitored == [[0.0, 0.0, 1.0], [0.5, 0.5, 0.5]]  # the first is ready after 3 epochs
+    for predictions in result.predictions:
+        assert predictions.tolist() == [[0] * TEST, [0] * TEST, [1] * TEST]
+    assert result.pairs_seen == [3 * PAIRS] * 2
 
 
 def test_a_run_that_never_gets_there_trains_for_every_epoch_and_no_more():
@@ -88,17 +86,17 @@ def test_a_run_that_never_gets_there_trains_for_every_epoch_and_no_more():
         endless(model, data, epochs=10 * epochs, seed=seed)  # ignores its epochs
 
     result = probe(train, ready=10**6, epochs=4, ones=(1, 1))
-    for answer in result["runs"]:
-        assert len(answer["predictions"]) == len(answer["monitor"]) == 4
-        assert answer["pairs_seen"] == 4 * PAIRS
+    for predictions, monitored in zip(result.predictions, result.monitored, strict=True):
+        assert len(predictions) == len(monitored) == 4
+    assert result.pairs_seen == [4 * PAIRS] * 2
 
 
 def test_the_last_epoch_is_recorded_after_train_returns_and_a_train_that_trains_nothing_gives_one_row():
     result = probe(batches_of(PAIRS), ready=10**6, epochs=2, ones=(1,))
-    assert len(result["runs"][0]["predictions"]) == 2
+    assert len(result.predictions[0]) == 2
 
     result = probe(lambda model, data, *, epochs, seed: None, ones=(1,))
-    assert result["runs"][0]["predictions"].shape == (1, TEST) and result["runs"][0]["pairs_seen"] == 0
+    assert result.predictions[0].shape == (1, TEST) and result.pairs_seen == [0]
 
 
 def test_a_loop_that_swallows_the_stop_only_runs_longer():
@@ -109,7 +107,7 @@ def test_a_loop_that_swallows_the_stop_only_runs_longer():
                     model(batch)
 
     result = probe(train)
-    assert [len(answer["predictions"]) for answer in result["runs"]] == [3, 3]
+    assert [len(predictions) for predictions in result.predictions] == [3, 3]
 
 
 def test_the_students_error_is_the_answer_and_stops_the_other_run():
@@ -130,7 +128,8 @@ def test_the_students_error_is_the_answer_and_stops_the_other_run():
 def test_each_grading_draws_its_pairs_and_the_control_looks_like_the_run_graded():
     requests = [next(checks_pairs.pair_accuracy()).args for _ in range(2)]
     for args in requests:
-        assert args["epochs"] == 25 and args["name"] == "shared_digits" and len(args["runs"]) == 2
+        assert args["epochs"] == checks_pairs.ACCURACY_EPOCHS and args["name"] == checks_pairs.ACCURACY_MODEL
+        assert len(args["runs"]) == 2
         graded, control = args["runs"]
         assert graded.keys() == control.keys()
         for key in ("train", "monitor"):
@@ -138,7 +137,7 @@ def test_each_grading_draws_its_pairs_and_the_control_looks_like_the_run_graded(
                 assert one.shape == other.shape and one.dtype == other.dtype
             for _, target, classes in (graded[key], control[key]):
                 assert torch.equal(target, (classes[:, 0] <= classes[:, 1]).long())
-        assert graded["test_input"].shape == control["test_input"].shape == (1000, 2, 14, 14)
+        assert graded["test_input"].shape == control["test_input"].shape == (checks_pairs.ACCURACY_PAIRS, 2, 14, 14)
     first, second = (args["runs"][0]["train"][0] for args in requests)
     assert not torch.equal(first, second)
 
@@ -148,7 +147,7 @@ def verdict(monkeypatch, graded: list[float], control: list[float]) -> str:
     target = torch.randint(0, 2, (checks_pairs.ACCURACY_PAIRS,), generator=torch.Generator().manual_seed(0))
 
     def predictions(accuracies: list[float]) -> torch.Tensor:
-        right = [int(value * len(target)) for value in accuracies]
+        right = [round(value * len(target)) for value in accuracies]
         return torch.stack([torch.where(torch.arange(len(target)) < count, target, 1 - target) for count in right])
 
     runs = iter([checks_pairs.AccuracyRun({}, target), checks_pairs.AccuracyRun({}, target)])
@@ -156,9 +155,9 @@ def verdict(monkeypatch, graded: list[float], control: list[float]) -> str:
     monkeypatch.setattr(checks_pairs.secret, "draw", lambda: 0)  # the run graded comes first
     check = checks_pairs.pair_accuracy()
     next(check)
-    answers = [{"predictions": predictions(values), "monitor": values, "pairs_seen": 0} for values in (graded, control)]
+    answers = TrainedRuns([predictions(values) for values in (graded, control)], [graded, control], [0, 0])
     try:
-        check.send({"runs": answers})
+        check.send(answers)
     except StopIteration:
         return ""
     except CheckFailure as failure:
@@ -167,12 +166,14 @@ def verdict(monkeypatch, graded: list[float], control: list[float]) -> str:
 
 
 def test_the_run_graded_passes_on_its_last_epoch_and_the_control_on_every_epoch(monkeypatch):
-    assert verdict(monkeypatch, [0.6, 0.84, 0.86], [0.5, 0.55, 0.6]) == ""
-    failed = verdict(monkeypatch, [0.6, 0.86, 0.8], [0.5, 0.5, 0.5])
-    assert "epoch 1: 60.0%, epoch 2: 86.0%, epoch 3: 80.0% (train returned" in failed
-    assert ">= 85% after the last epoch" in failed
-    failed = verdict(monkeypatch, [0.7, 0.95], [0.5, 0.8])
-    assert "epoch 1: 50.0%, epoch 2: 80.0%" in failed and "<= 75% after every epoch" in failed
+    threshold, ceiling = checks_pairs.ACCURACY_THRESHOLD, checks_pairs.CONTROL_CEILING
+    below, above, over = threshold - 0.01, threshold + 0.01, ceiling + 0.05
+    assert verdict(monkeypatch, [0.6, below, above], [0.5, 0.55, ceiling]) == ""
+    failed = verdict(monkeypatch, [0.6, above, below], [0.5, 0.5, 0.5])
+    assert f"epoch 1: 60.0%, epoch 2: {above:.1%}, epoch 3: {below:.1%} (train returned" in failed
+    assert f">= {threshold:.0%} after the last epoch" in failed
+    failed = verdict(monkeypatch, [0.7, 0.95], [0.5, over])
+    assert f"epoch 1: 50.0%, epoch 2: {over:.1%}" in failed and f"<= {ceiling:.0%} after every epoch" in failed
     assert "stopped: 95.0% of data's test pairs right" not in failed
-    failed = verdict(monkeypatch, [0.5, 0.8], [0.5, 0.5, 0.5])
-    assert "at most 25" not in failed and "epoch 2: 80.0%" in failed
+    failed = verdict(monkeypatch, [0.5, below], [0.5, 0.5, 0.5])
+    assert f"at most {checks_pairs.ACCURACY_EPOCHS}" not in failed and f"epoch 2: {below:.1%}" in failed
