@@ -12,9 +12,9 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from . import probes_framework, probes_pairs
+from . import probes_framework, probes_gradients, probes_pairs
 
-PROBES: dict[str, Callable[..., Any]] = {**probes_framework.PROBES, **probes_pairs.PROBES}
+PROBES: dict[str, Callable[..., Any]] = {**probes_framework.PROBES, **probes_gradients.PROBES, **probes_pairs.PROBES}
 
 
 @functools.cache

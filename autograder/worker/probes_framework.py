@@ -1,8 +1,9 @@
 """Probes of project 2: call the student's framework on the judge's inputs, return what it computed.
 
 Every probe runs in ``torch.inference_mode()``, where autograd records nothing: the
-framework must compute its gradients itself. A probe returns tensors and plain facts;
-what a student's function returned that is not a tensor comes back described
+framework must compute its gradients itself. A probe replies with the named tuple its
+return annotation names (defined just above it): tensors and plain facts; what a
+student's function returned that is not a tensor comes back described
 (``describe_value``), never as an object.
 """
 
@@ -13,7 +14,7 @@ import pickle
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 import torch
 
@@ -21,6 +22,8 @@ from .trusted import FixedOutputs, TrustedLinear, TrustedMSE, TrustedSGD, Truste
 
 TRUSTED = {"Linear": TrustedLinear, "Tanh": TrustedTanh}
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
+Arguments = ParamSpec("Arguments")
+Reply = TypeVar("Reply")
 
 
 class ProbeError(Exception):
@@ -38,13 +41,13 @@ def describe_value(value: Any) -> Any:
     return {"type": type(value).__name__, "text": text}
 
 
-def probe(function: Callable[..., dict]) -> Callable[..., dict]:
+def probe(function: Callable[Arguments, Reply]) -> Callable[Arguments, Reply]:
     """Run a probe in inference mode, where autograd cannot work."""
 
     @functools.wraps(function)
-    def run(namespace: Any, **arguments: Any) -> dict:
+    def run(*arguments: Arguments.args, **keywords: Arguments.kwargs) -> Reply:
         with torch.inference_mode():
-            return function(namespace, **arguments)
+            return function(*arguments, **keywords)
 
     return run
 
@@ -100,10 +103,25 @@ def write_values(tensors: list[torch.Tensor], values: list[torch.Tensor], label:
         tensor.copy_(value)
 
 
+class Imported(NamedTuple):
+    """The files were imported; nothing else to say."""
+
+
 @probe
-def imported(namespace: Any) -> dict:
+def imported(namespace: Any) -> Imported:
     """Nothing but the import of the requested files: an error here is the file's own."""
-    return {}
+    return Imported()
+
+
+class ForwardBackward(NamedTuple):
+    """A module's output and, after backward, its input's gradient; with parameters set, the gradients
+    ``param()`` holds after backward, those of the tensors it returned before, and whether they are the same."""
+
+    output: Any
+    grad_input: Any = None
+    grads: list | None = None
+    grads_of_first_param_call: list | None = None
+    same_grad_tensors: list[bool] | None = None
 
 
 @probe
@@ -114,46 +132,67 @@ def forward_backward(
     label: str,
     parameters: list | None = None,
     grad_output: torch.Tensor | None = None,
-) -> dict:
+) -> ForwardBackward:
     """Forward ``inputs``, then, with ``grad_output``, backward: outputs, gradients, and identity facts."""
     layer = build(namespace, module)
     before = set_parameters(layer, parameters, label) if parameters is not None else []
-    output = layer(*inputs)
-    result: dict[str, Any] = {"output": describe_value(output)}
+    output = describe_value(layer(*inputs))
     if grad_output is None:
-        return result
-    grad_input = layer.backward(grad_output.clone())
-    result["grad_input"] = describe_value(grad_input)
-    if parameters is not None:
-        after = parameter_pairs(layer, label)
-        result["grads"] = [describe_value(grad) for _, grad in after]
-        result["grads_of_first_param_call"] = [describe_value(grad) for _, grad in before]
-        result["same_grad_tensors"] = [a is b for (_, a), (_, b) in zip(before, after, strict=False)]
-    return result
+        return ForwardBackward(output)
+    grad_input = describe_value(layer.backward(grad_output.clone()))
+    if parameters is None:
+        return ForwardBackward(output, grad_input)
+    after = parameter_pairs(layer, label)
+    return ForwardBackward(
+        output,
+        grad_input,
+        grads=[describe_value(grad) for _, grad in after],
+        grads_of_first_param_call=[describe_value(grad) for _, grad in before],
+        same_grad_tensors=[a is b for (_, a), (_, b) in zip(before, after, strict=False)],
+    )
+
+
+class Parameters(NamedTuple):
+    """``param()``'s pairs as built, whether a second call gives the same tensors, their dtypes, and the
+    outputs before and after 1 is added to the first parameter in place (None without parameters)."""
+
+    pairs: list[list[torch.Tensor]]
+    same_on_second_call: list[bool]
+    dtypes: list[str]
+    output_before: Any = None
+    output_after: Any = None
 
 
 @probe
-def parameters(namespace: Any, module: dict, label: str, input: torch.Tensor) -> dict:
+def parameters(namespace: Any, module: dict, label: str, input: torch.Tensor) -> Parameters:
     """``param()`` as built: shapes, values; and whether its tensors are those the layer computes with."""
     layer = build(namespace, module)
     pairs = parameter_pairs(layer, label)
     again = parameter_pairs(layer, label)
-    result: dict[str, Any] = {
-        "pairs": [[parameter.clone(), grad.clone()] for parameter, grad in pairs],
-        "same_on_second_call": [a is b for (a, _), (b, _) in zip(pairs, again, strict=False)],
-        "dtypes": [str(parameter.dtype).removeprefix("torch.") for parameter, _ in pairs],
-    }
-    if pairs:
-        result["output_before"] = describe_value(layer(input))
-        pairs[0][0].add_(1.0)
-        result["output_after"] = describe_value(layer(input))
-    return result
+    result = Parameters(
+        pairs=[[parameter.clone(), grad.clone()] for parameter, grad in pairs],
+        same_on_second_call=[a is b for (a, _), (b, _) in zip(pairs, again, strict=False)],
+        dtypes=[str(parameter.dtype).removeprefix("torch.") for parameter, _ in pairs],
+    )
+    if not pairs:
+        return result
+    before = describe_value(layer(input))
+    pairs[0][0].add_(1.0)
+    return result._replace(output_before=before, output_after=describe_value(layer(input)))
+
+
+class Accumulated(NamedTuple):
+    """The gradients ``param()`` holds after one backward, after a second, and after ``zero_grad()``."""
+
+    once: list[torch.Tensor]
+    twice: list[torch.Tensor]
+    after_zero_grad: list[torch.Tensor]
 
 
 @probe
 def accumulate(
     namespace: Any, module: dict, label: str, parameters: list, input: torch.Tensor, grad_output: torch.Tensor
-) -> dict:
+) -> Accumulated:
     """Two backward passes without zero_grad, then ``zero_grad()``: the gradients after each."""
     layer = build(namespace, module)
     set_parameters(layer, parameters, label)
@@ -163,25 +202,35 @@ def accumulate(
         layer.backward(grad_output.clone())
         snapshots.append([grad.clone() for _, grad in parameter_pairs(layer, label)])
     layer.zero_grad()
-    return {
-        "once": snapshots[0],
-        "twice": snapshots[1],
-        "after_zero_grad": [grad.clone() for _, grad in parameter_pairs(layer, label)],
-    }
+    return Accumulated(*snapshots, after_zero_grad=[grad.clone() for _, grad in parameter_pairs(layer, label)])
+
+
+class Loss(NamedTuple):
+    """A loss's value and the gradient its ``backward()`` returns."""
+
+    value: Any
+    grad: Any
 
 
 @probe
-def mse(namespace: Any, prediction: torch.Tensor, target: torch.Tensor) -> dict:
+def mse(namespace: Any, prediction: torch.Tensor, target: torch.Tensor) -> Loss:
     """``MSELoss()(prediction, target)`` and its ``backward()``."""
     criterion = namespace.MSELoss()
-    value = criterion(prediction.clone(), target.clone())
-    return {"value": describe_value(value), "grad": describe_value(criterion.backward())}
+    value = describe_value(criterion(prediction.clone(), target.clone()))
+    return Loss(value, describe_value(criterion.backward()))
+
+
+class Steps(NamedTuple):
+    """The parameter after each step, and its gradient after ``zero_grad()``."""
+
+    values: list[torch.Tensor]
+    grad_after_zero_grad: torch.Tensor
 
 
 @probe
 def sgd(
     namespace: Any, parameter: torch.Tensor, initial_grad: torch.Tensor, grads: list, lr: float, momentum: float
-) -> dict:
+) -> Steps:
     """Steps of ``SGD([(p, g)], lr, momentum)``, with g set in place before each: p after each step."""
     value, grad = parameter.clone(), initial_grad.clone()
     optimizer = namespace.SGD([(value, grad)], lr=lr, momentum=momentum)
@@ -191,29 +240,43 @@ def sgd(
         optimizer.step()
         values.append(value.clone())
     optimizer.zero_grad()
-    return {"values": values, "grad_after_zero_grad": grad.clone()}
+    return Steps(values, grad.clone())
+
+
+class Chain(NamedTuple):
+    """A network's output and input gradient, its layers' gradients after backward, and where each pair
+    of its ``param()`` comes from (its index among the layers' pairs, -1 for a tensor of none)."""
+
+    output: Any
+    grad_input: Any
+    layer_grads: list[torch.Tensor]
+    param_order: list[int]
 
 
 @probe
-def sequential(namespace: Any, layers: list, input: torch.Tensor, grad_output: torch.Tensor) -> dict:
+def sequential(namespace: Any, layers: list, input: torch.Tensor, grad_output: torch.Tensor) -> Chain:
     """A ``Sequential`` of the kit's layers: forward, backward, each layer's gradients, and where each
-    pair of ``param()`` comes from (its index among the layers' pairs, -1 for a tensor of none)."""
+    pair of ``param()`` comes from."""
     modules = [build(namespace, layer) for layer in layers]
     network = namespace.Sequential(*modules)
     own = [pair for module in modules for pair in module.param()]
-    output = network(input.clone())
-    result: dict[str, Any] = {"output": describe_value(output)}
-    result["grad_input"] = describe_value(network.backward(grad_output.clone()))
-    result["layer_grads"] = [grad.clone() for _, grad in own]
-    order = []
-    for parameter, grad in parameter_pairs(network, "Sequential(...)"):
-        order.append(next((index for index, (p, g) in enumerate(own) if p is parameter and g is grad), -1))
-    result["param_order"] = order
-    return result
+    output = describe_value(network(input.clone()))
+    grad_input = describe_value(network.backward(grad_output.clone()))
+    order = [
+        next((index for index, (p, g) in enumerate(own) if p is parameter and g is grad), -1)
+        for parameter, grad in parameter_pairs(network, "Sequential(...)")
+    ]
+    return Chain(output, grad_input, [grad.clone() for _, grad in own], order)
+
+
+class Accuracies(NamedTuple):
+    """What ``accuracy`` returned, case by case: numbers, or descriptions of anything else."""
+
+    values: list[Any]
 
 
 @probe
-def accuracy(namespace: Any, cases: list[dict]) -> dict:
+def accuracy(namespace: Any, cases: list[dict]) -> Accuracies:
     """``accuracy`` of stand-in models whose outputs are fixed, on row indices as inputs, case by case."""
     values = []
     for case in cases:
@@ -224,7 +287,17 @@ def accuracy(namespace: Any, cases: list[dict]) -> dict:
         values.append(
             value if isinstance(value, float | int) and not isinstance(value, bool) else describe_value(value)
         )
-    return {"values": values}
+    return Accuracies(values)
+
+
+class Epochs(NamedTuple):
+    """The trusted linear model's parameters after the epochs, what each ``train_epoch`` returned, and
+    the optimizer's step count."""
+
+    weight: torch.Tensor
+    bias: torch.Tensor
+    losses: list[Any]
+    steps: int
 
 
 @probe
@@ -240,7 +313,7 @@ def train_epochs(
     lr: float,
     momentum: float,
     seed: int,
-) -> dict:
+) -> Epochs:
     """``train_epoch`` of a trusted linear model, MSE and SGD, ``epochs`` times: the final parameters."""
     model = TrustedLinear(weight, bias)
     criterion, optimizer = TrustedMSE(), TrustedSGD(model.param(), lr=lr, momentum=momentum)
@@ -258,7 +331,13 @@ def train_epochs(
             generator=generator,
         )
         losses.append(loss if isinstance(loss, float | int) else describe_value(loss))
-    return {"weight": model.weight, "bias": model.bias, "losses": losses, "steps": optimizer.steps}
+    return Epochs(model.weight, model.bias, losses, optimizer.steps)
+
+
+class Trained(NamedTuple):
+    """A trained network's outputs on the test points."""
+
+    output: Any
 
 
 @probe
@@ -270,16 +349,26 @@ def disk(
     train_target: torch.Tensor,
     test_input: torch.Tensor,
     settings: dict,
-) -> dict:
+) -> Trained:
     """Train the student's network with the student's ``train``; return its outputs on ``test_input``."""
     model = build(namespace, network)
     set_parameters(model, parameters, "the network")
     namespace.train(model, train_input.clone(), train_target.clone(), **settings)
-    return {"output": describe_value(model(test_input.clone()))}
+    return Trained(describe_value(model(test_input.clone())))
+
+
+class RoundTrip(NamedTuple):
+    """The class of what ``load`` returned and the saved model's architecture; for a loaded
+    ``Sequential``, its ``Linear`` layers' parameters and its architecture (None otherwise)."""
+
+    loaded_class: str
+    architecture: Any
+    parameters: list[torch.Tensor] | None = None
+    loaded_architecture: Any = None
 
 
 @probe
-def save_load(namespace: Any, module: dict, parameters: list) -> dict:
+def save_load(namespace: Any, module: dict, parameters: list) -> RoundTrip:
     """``load(save(model))``: the loaded model's class, architecture and parameters next to the original's.
 
     Only what the io task writes runs: the parameters are read and written through each
@@ -291,14 +380,11 @@ def save_load(namespace: Any, module: dict, parameters: list) -> dict:
     path = Path(tempfile.mkdtemp()) / "model.pt"
     namespace.save(model, path)
     loaded = namespace.load(path)
-    result = {"type": type(loaded).__name__, "architecture": plain(model.architecture())}
-    if isinstance(loaded, namespace.Sequential):
-        restored = linear_parameters(namespace, loaded)
-        result |= {
-            "parameters": [tensor.clone() for tensor in restored],
-            "loaded_architecture": plain(loaded.architecture()),
-        }
-    return result
+    result = RoundTrip(type(loaded).__name__, plain(model.architecture()))
+    if not isinstance(loaded, namespace.Sequential):
+        return result
+    restored = [tensor.clone() for tensor in linear_parameters(namespace, loaded)]
+    return result._replace(parameters=restored, loaded_architecture=plain(loaded.architecture()))
 
 
 def linear_parameters(namespace: Any, model: Any) -> list[torch.Tensor]:
@@ -331,8 +417,18 @@ class CodeRunner:
         return (exec, (self.source,))
 
 
+class Crafted(NamedTuple):
+    """The class ``load`` gave for a file ``save`` wrote; for a crafted file, whether ``load`` raised, its
+    error, and whether the file's code ran."""
+
+    genuine: str
+    raised: bool
+    error: str
+    code_ran: bool
+
+
 @probe
-def load_crafted(namespace: Any, container: str) -> dict:
+def load_crafted(namespace: Any, container: str) -> Crafted:
     """``load`` of a file ``save`` wrote, then of a file whose pickle runs code (a plain pickle, or
     torch's zip format)."""
     folder = Path(tempfile.mkdtemp())
@@ -346,18 +442,24 @@ def load_crafted(namespace: Any, container: str) -> dict:
         path.write_bytes(pickle.dumps(payload, protocol=2))  # torch.load's own protocol: no warning
     else:
         torch.save(payload, path)
-    result = {"genuine": type(loaded).__name__, "raised": False, "error": ""}
+    raised, message = False, ""
     try:
         namespace.load(path)
     except Exception as error:
-        result |= {"raised": True, "error": f"{type(error).__name__}: {str(error)[:300]}"}
-    return result | {"code_ran": marker.exists()}
+        raised, message = True, f"{type(error).__name__}: {str(error)[:300]}"
+    return Crafted(type(loaded).__name__, raised, message, marker.exists())
 
 
 def dtype_run(
-    namespace: Any, dtype: torch.dtype, input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor
+    namespace: Any,
+    dtype: torch.dtype,
+    input: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor,
+    activations: dict[str, dict],
 ) -> dict[str, Any]:
-    """Linear(3, 4, dtype), the activations and MSELoss on ``input`` in ``dtype``: outputs and gradients."""
+    """Linear(3, 4, dtype), the ``activations`` (specs by label) and MSELoss on ``input`` in ``dtype``:
+    outputs and gradients, by label."""
     x = input.to(dtype)
     layer = namespace.Linear(3, 4, dtype=dtype) if dtype == torch.float64 else namespace.Linear(3, 4)
     set_parameters(layer, [weight.to(dtype), bias.to(dtype)], f"Linear(3, 4, dtype={dtype})")
@@ -366,26 +468,36 @@ def dtype_run(
         "Linear: forward": describe_value(output),
         "Linear: backward": describe_value(layer.backward(torch.ones(len(x), 4, dtype=dtype))),
     }
-    for name in ("ReLU", "Tanh", "Sigmoid"):
-        activation = getattr(namespace, name)()
-        result[f"{name}: forward"] = describe_value(activation(x.clone()))
-        result[f"{name}: backward"] = describe_value(activation.backward(torch.ones_like(x)))
+    for label, module in activations.items():
+        activation = build(namespace, module)
+        result[f"{label}: forward"] = describe_value(activation(x.clone()))
+        result[f"{label}: backward"] = describe_value(activation.backward(torch.ones_like(x)))
     criterion = namespace.MSELoss()
     result["MSELoss: forward"] = describe_value(criterion(x.clone(), torch.zeros_like(x)))
     result["MSELoss: backward"] = describe_value(criterion.backward())
     return result
 
 
+class Precisions(NamedTuple):
+    """The modules' outputs and gradients by label, in float64, and in float32 beside (None where the
+    float32 run raised)."""
+
+    float64: dict[str, Any]
+    float32: dict[str, Any] | None
+
+
 @probe
-def float64(namespace: Any, input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> dict:
+def float64(
+    namespace: Any, input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, activations: dict[str, dict]
+) -> Precisions:
     """The modules in float64, and in float32 beside (None where the float32 run raises: that is
     the other checks' business, not float64's)."""
-    result = {"float64": dtype_run(namespace, torch.float64, input, weight, bias)}
+    doubles = dtype_run(namespace, torch.float64, input, weight, bias, activations)
     try:
-        result["float32"] = dtype_run(namespace, torch.float32, input, weight, bias)
+        singles = dtype_run(namespace, torch.float32, input, weight, bias, activations)
     except Exception:
-        result["float32"] = None
-    return result
+        singles = None
+    return Precisions(doubles, singles)
 
 
 PROBES = {

@@ -23,15 +23,14 @@ from typing import Any
 
 import torch
 
-from .activations import NoActivation, ReLU, Sigmoid, Tanh
+from .activations import ACTIVATIONS
 from .linear import Linear
 from .module import Module
 from .sequential import Sequential
 
 FORMAT = "framework-model/2"
-MODULES: dict[str, type[Module]] = {
-    module.__name__: module for module in (Linear, ReLU, Tanh, Sigmoid, NoActivation, Sequential)
-}
+# The only classes a model file may name: the framework's layers and every one of its activations.
+MODULES: dict[str, type[Module]] = {module.__name__: module for module in (Linear, Sequential, *ACTIVATIONS)}
 
 
 class ModelFileError(ValueError):

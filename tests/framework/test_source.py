@@ -11,7 +11,7 @@ from autograder.judge.scan import scan_project
 FRAMEWORK = Path(fw.__file__).parent
 NAMES = {
     "module.py": ("Module",),
-    "activations.py": ("ReLU", "Tanh", "Sigmoid", "NoActivation", "Identity"),
+    "activations.py": ("ReLU", "Tanh", "Sigmoid", "NoActivation", "Identity", "ACTIVATIONS"),
     "linear.py": ("Linear",),
     "sequential.py": ("Sequential",),
     "loss.py": ("MSELoss",),

@@ -50,7 +50,9 @@ FRAMEWORK = (
         "self.weight_grad += x.T @ grad_output",
         ("linear",),
         named="the weight gradient transposed",
-        also=(*DISK, "float64"),  # it raises on every layer that is not square: float64's Linear(3, 4) too
+        # it raises on every layer that is not square: float64's Linear(3, 4) too (the network of
+        # disk_accuracy.numeric_gradient is not graded: its square Linear(4, 4) part fails its own check)
+        also=(*DISK, "float64"),
     ),
     edit(
         "relu: derivative not multiplied by the incoming gradient",
@@ -288,5 +290,28 @@ FRAMEWORK = (
         ("sgd",),
         named="compute the velocity first",
         also=DISK,
+    ),
+    edit(
+        "noactivation: backward returns zeros",
+        "framework/activations.py",
+        "        return grad_output\n",
+        "        return torch.zeros_like(grad_output)\n",
+        ("activations",),
+        named="a ratio of 0",
+    ),
+    edit(
+        "noactivation: forward returns zeros",
+        "framework/activations.py",
+        "        return s\n",
+        "        return torch.zeros_like(s)\n",
+        ("activations",),
+    ),
+    edit(
+        "tanh: derivative of the wrong sign",
+        "framework/activations.py",
+        "derivative = 1 - y * y",
+        "derivative = y * y - 1",
+        ("activations",),
+        named="sign error",
     ),
 )
