@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from .manifest import TASKS, stub_task
+from .manifest import TASKS, declared_checks, fill_constants, stub_task
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "reference"
@@ -217,7 +217,7 @@ def expected_exercises(reference: Path = REFERENCE) -> dict[str, str]:
 
 
 def student_guide(stubs: list[Stub]) -> str:
-    """The student guide: the template with the task and stub tables filled in."""
+    """The student guide: the template with the tables of tasks, stubs and checks filled in."""
     rows = [
         f"| {number} | `{task.name}` | {task.project} | {task.description} |"
         for number, task in enumerate(TASKS, start=1)
@@ -229,7 +229,12 @@ def student_guide(stubs: list[Stub]) -> str:
         for stub in sorted(stubs, key=lambda stub: (order.get(stub.task, len(order)), stub.file, stub.line))
     ]
     table = "| task | file | write | lines in the solution |\n| --- | --- | --- | ---: |\n" + "\n".join(stub_rows)
-    return GUIDE_TEMPLATE.read_text().replace("{tasks}", tasks).replace("{stubs}", table)
+    checks = "| check | points | what it checks |\n| --- | ---: | --- |\n" + "\n".join(
+        f"| `{check.name}` | {check.points:g} | {check.description} |" for check in declared_checks()
+    )
+    guide = fill_constants(GUIDE_TEMPLATE.read_text()).replace("{tasks}", tasks).replace("{stubs}", table)
+    total = sum(check.points for check in declared_checks())
+    return guide.replace("{checks}", f"{checks}\n\nIn all, {total:g} points.")
 
 
 def generated_digests(exercises: Path) -> dict[str, str]:

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import functools
 import importlib
+import re
 from collections.abc import Callable, Generator
 from typing import Any, NamedTuple
 
 QUICK_LIMIT = 20.0
 # The modules of judge/ that declare checks, imported the first time the checks are read.
-CHECK_MODULES = ("checks_pairs", "checks_framework")
+CHECK_MODULES = ("checks_pairs", "checks_framework", "checks_gradients")
 
 CheckFunction = Callable[[], Generator[Any, Any, None]]
 
@@ -99,10 +100,13 @@ TASKS = (
     Task(
         "pair_accuracy",
         "pairs",
-        "shared_digits, your models and training, reaches >= 85% test accuracy (batch 50, up to 25 epochs)",
+        "your models and your training reach the course's test accuracy on fresh pairs, and stay near chance on "
+        "shuffled labels",
         ("models.py", "training.py"),
     ),
-    Task("activations", "framework", "ReLU, Tanh, Sigmoid and NoActivation: forward and backward", ("activations.py",)),
+    Task(
+        "activations", "framework", "every activation module: forward, backward, any input shape", ("activations.py",)
+    ),
     Task(
         "linear", "framework", "the Linear layer: parameters, forward, backward, accumulated gradients", ("linear.py",)
     ),
@@ -118,7 +122,8 @@ TASKS = (
     Task(
         "disk_accuracy",
         "framework",
-        "the disk network of your framework, trained by your train, reaches >= 80%",
+        "your framework end to end: a network of your modules passes a numeric gradient check, and the disk "
+        "network, trained by your train, reaches the course's accuracy threshold",
         ("training.py", "linear.py", "activations.py", "sequential.py"),
     ),
     Task(
@@ -133,19 +138,6 @@ TASKS = (
         "float64 support in Linear, the activations and MSELoss",
         ("linear.py", "activations.py", "loss.py"),
     ),
-)
-
-MODEL_NAMES = ("baseline", "shared", "aux", "deep", "deep_aux", "deep_digits", "shared_digits")
-SHALLOW = ("baseline", "shared", "aux", "shared_digits")  # within PARAMETER_LIMIT parameters
-# The course's statement: "a convnet with ~70,000 parameters can be trained with 25 epochs ... ~15% error",
-# a figure of the order of magnitude, not a cap. A shallow model may count up to ten times that; what
-# counts is what its prediction is computed from: the auxiliary classifiers (and digit heads) that only
-# training reads do not.
-PARAMETER_BUDGET = 70_000
-PARAMETER_LIMIT = 10 * PARAMETER_BUDGET
-BUDGET_NOTE = (
-    f", at most {PARAMETER_LIMIT:,} parameters in what its prediction is computed from (the course's "
-    f"~{PARAMETER_BUDGET:,}, to within an order of magnitude; auxiliary classifiers do not count)"
 )
 
 TASKS_BY_NAME = {task.name: task for task in TASKS}
@@ -198,6 +190,30 @@ def declared_checks() -> tuple[Check, ...]:
         importlib.import_module(f"{__package__}.judge.{module}")
     order = {task.name: index for index, task in enumerate(TASKS)}
     return tuple(sorted(DECLARED.values(), key=lambda check: order[check.task]))
+
+
+CONSTANT = re.compile(r"\{(checks_\w+)\.([A-Z_]+)(?::([^}]*))?\}")
+
+
+def fill_constants(text: str) -> str:
+    """``text`` with each ``{checks_pairs.ACCURACY_THRESHOLD:.0%}`` replaced by that constant of the module
+    that declares checks, formatted: the guide and the notebooks read the checks' numbers, never repeat them.
+
+    Raises:
+        ValueError: a module that declares no checks, or a constant it does not define.
+    """
+    declared_checks()
+
+    def value(match: re.Match) -> str:
+        module, name, spec = match.groups()
+        if module not in CHECK_MODULES:
+            raise ValueError(f"{match[0]}: {module} is not one of the modules that declare checks, {CHECK_MODULES}")
+        found = getattr(importlib.import_module(f"{__package__}.judge.{module}"), name, None)
+        if found is None:
+            raise ValueError(f"{match[0]}: judge/{module}.py defines no {name}")
+        return format(found, spec or "")
+
+    return CONSTANT.sub(value, text)
 
 
 def __getattr__(name: str) -> Any:

@@ -39,7 +39,7 @@ import nbformat
 from nbformat import v4
 
 from .exercises import BEGIN, stubs_of
-from .manifest import CHECKS, TASKS, Task
+from .manifest import CHECKS, TASKS, Task, fill_constants
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "reference"
@@ -420,7 +420,7 @@ def expected_notebooks() -> dict[str, str]:
         outline, label = OUTLINES / f"{project}.md", f"autograder/notebook_outlines/{project}.md"
         if not outline.is_file():
             raise OutlineError(f"{label} is missing: every project has an outline")
-        cells = notebook_cells(project, outline.read_text(), label)
+        cells = notebook_cells(project, fill_constants(outline.read_text()), label)
         notebooks[f"{project}/{project}.ipynb"] = notebook_text(cells)
     return notebooks
 
