@@ -300,6 +300,10 @@ class Runner:
             )
         return None
 
+    def key(self, job: Job, probe: Probe) -> str:
+        """The identity of a probe of ``job``: equal keys give equal answers."""
+        return probe.key((*job.files, f"run_init={job.run_init}"))
+
     def advance(self, job: Job, answer: dict[str, Any] | None) -> None:
         """Resume a job with an answer (None to start it) until it waits for a probe or ends."""
         while True:
@@ -307,7 +311,7 @@ class Runner:
             if probe is None:
                 return
             job.asked = probe
-            key = probe.key((*job.files, f"run_init={job.run_init}"))
+            key = self.key(job, probe)
             if key in self.cache:
                 answer = self.cache[key]
                 if "ok" not in answer:

@@ -3,6 +3,10 @@
 Each equivalent answers for the checks whose files import a file it changes. Equivalents
 that change different files, and answer for different checks, share one grading (a
 bundle): every check's verdict then belongs to one equivalent alone.
+
+The equivalents test the checks, not the sandbox: the bundles are graded by the real judge on
+warm workers (``warm.workers()``), and the bundles of the first equivalent of each project
+again end to end through the sandbox, which must give every check the same outcome.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from equivalent import Equivalent, apply, build, changed_files, checks_importing
 from framework_equivalents import FRAMEWORK
 from grading import copy_reference, grade
 from pairs_equivalents import PAIRS
+from warm import disagreements, workers
 
 from autograder import manifest
 from autograder.judge.runner import Outcome
@@ -77,16 +82,19 @@ def grade_bundle(group: list[Plan], folder: Path) -> dict[str, dict[str, Outcome
 
 
 @pytest.fixture(scope="module")
-def outcomes(tmp_path_factory) -> dict[str, dict[str, Outcome]]:
-    """Every equivalent's outcomes, by check, from as few gradings as the bundles allow.
+def groups(tmp_path_factory) -> list[list[Plan]]:
+    """Every equivalent's plan, in bundles."""
+    folder = tmp_path_factory.mktemp("equivalents")
+    return bundle([plan(equivalent, folder / f"alone{number}") for number, equivalent in enumerate(EQUIVALENTS)])
+
+
+def grade_all(groups: list[list[Plan]], folder: Path) -> dict[str, dict[str, Outcome]]:
+    """Every equivalent's outcomes, by check, from one grading per bundle.
 
     The gradings run one after the other (each runs two probes at a time): the judge's
     scan parses with ``ast``, which CPython 3.11 does not make safe across threads
     (gh-106905, "AST constructor recursion depth mismatch").
     """
-    folder = tmp_path_factory.mktemp("equivalents")
-    plans = [plan(equivalent, folder / f"alone{number}") for number, equivalent in enumerate(EQUIVALENTS)]
-    groups = bundle(plans)
     start = time.perf_counter()
     results = {}
     for number, group in enumerate(groups):
@@ -95,8 +103,32 @@ def outcomes(tmp_path_factory) -> dict[str, dict[str, Outcome]]:
         except Exception:  # the judge crashed: each member's test shows where
             crash = Outcome("crashed", f"grading this bundle raised:\n{traceback.format_exc()}")
             results |= {member.equivalent.name: dict.fromkeys(member.checks, crash) for member in group}
-    print(f"\n{len(EQUIVALENTS)} equivalents graded in {len(groups)} gradings, {time.perf_counter() - start:.0f} s")
+    print(
+        f"\n{sum(map(len, groups))} equivalents graded in {len(groups)} gradings, {time.perf_counter() - start:.0f} s"
+    )
     return results
+
+
+@pytest.fixture(scope="module")
+def outcomes(groups, tmp_path_factory) -> dict[str, dict[str, Outcome]]:
+    """Every equivalent's outcomes, by check, graded on warm workers."""
+    with workers():
+        return grade_all(groups, tmp_path_factory.mktemp("bundles"))
+
+
+SAMPLE = [FRAMEWORK[0], PAIRS[0]]  # their bundles are graded through the sandbox too
+
+
+def sample_groups(groups: list[list[Plan]]) -> list[list[Plan]]:
+    """The bundles that hold an equivalent of ``SAMPLE``."""
+    names = {equivalent.name for equivalent in SAMPLE}
+    return [group for group in groups if names & {member.equivalent.name for member in group}]
+
+
+@pytest.fixture(scope="module")
+def sandboxed(groups, tmp_path_factory) -> dict[str, dict[str, Outcome]]:
+    """The outcomes of the sample's bundles, graded through the sandbox."""
+    return grade_all(sample_groups(groups), tmp_path_factory.mktemp("sandboxed"))
 
 
 def graded_params() -> list:
@@ -141,3 +173,13 @@ def test_equivalent_keeps_every_point(equivalent, outcomes):
         + ("not graded" if outcome is None else f"{outcome.status}\n{outcome.message}")
         for name, outcome in lost.items()
     )
+
+
+@pytest.mark.grading
+@pytest.mark.training
+@pytest.mark.parametrize("equivalent", SAMPLE, ids=[equivalent.name for equivalent in SAMPLE])
+def test_the_sandbox_gives_a_bundle_the_outcomes_of_the_warm_grading(equivalent, groups, outcomes, sandboxed):
+    group = next(group for group in sample_groups(groups) if equivalent in [member.equivalent for member in group])
+    for name in (member.equivalent.name for member in group):
+        differ = disagreements(outcomes[name], sandboxed[name])
+        assert not differ, f"{name}: the warm workers and the sandbox disagree:\n" + "\n".join(differ)

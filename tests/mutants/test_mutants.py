@@ -1,14 +1,22 @@
 """Every mutant loses points in the tasks it breaks, its message names the mistake, no check
-crashes, and the only other tasks that lose points are those its ``also`` lists, each of which does."""
+crashes, and the only other tasks that lose points are those its ``also`` lists, each of which does.
+
+The mutants test the checks, not the sandbox: they are graded by the real judge on warm
+workers (``warm.workers()``: no torch import per grading, each probe's answer computed once
+per code it imports), and a sample of them (``SAMPLE``) again end to end through the sandbox,
+which must give every check the same outcome.
+"""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from grading import ROOT, copy_reference, grade
 from mutant import Mutant
 from mutants import MUTANTS
+from warm import disagreements, workers
 
 from autograder import manifest
 from autograder.judge.report import Report
@@ -32,10 +40,25 @@ def apply(mutant: Mutant, destination) -> None:
     path.write_text(source)
 
 
-@pytest.fixture(scope="module")
-def reports(tmp_path_factory) -> dict[str, Report]:
+def first(mutants: list[Mutant]) -> dict[str, Mutant]:
+    """The first of ``mutants`` of each project."""
+    found: dict[str, Mutant] = {}
+    for mutant in mutants:
+        found.setdefault(project(mutant), mutant)
+    return found
+
+
+def sample(mutants: list[Mutant]) -> list[Mutant]:
+    """The first mutant of each project, and the first of each project that costs another task (``also``)."""
+    chosen = [*first(mutants).values(), *first([mutant for mutant in mutants if mutant.also]).values()]
+    return list(dict.fromkeys(chosen))
+
+
+SAMPLE = sample(MUTANTS)  # graded through the sandbox too
+
+
+def grade_all(mutants: list[Mutant], folder: Path) -> dict[str, Report]:
     """Grade every mutant on every task of its project, two at a time."""
-    folder = tmp_path_factory.mktemp("mutants")
 
     def run(numbered: tuple[int, Mutant]) -> tuple[str, Report]:
         number, mutant = numbered
@@ -43,7 +66,20 @@ def reports(tmp_path_factory) -> dict[str, Report]:
         return mutant.name, grade(folder / f"mutant{number}", project(mutant))
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(pool.map(run, enumerate(MUTANTS)))
+        return dict(pool.map(run, enumerate(mutants)))
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory) -> dict[str, Report]:
+    """Every mutant's report, graded on warm workers."""
+    with workers():
+        return grade_all(MUTANTS, tmp_path_factory.mktemp("mutants"))
+
+
+@pytest.fixture(scope="module")
+def sandboxed(tmp_path_factory) -> dict[str, Report]:
+    """The sample's reports, graded through the sandbox."""
+    return grade_all(SAMPLE, tmp_path_factory.mktemp("sandboxed"))
 
 
 def test_there_are_enough_mutants_and_at_least_15_name_their_mistake():
@@ -72,3 +108,9 @@ def test_a_mutant_loses_points_where_it_breaks_and_names_its_mistake(mutant, rep
     if expectation.named:
         text = "\n".join(outcome.message for check, outcome in report.failures() if check.task in expectation.tasks)
         assert expectation.named in text, f"{mutant.name}: the message does not name the mistake:\n{text}"
+
+
+@pytest.mark.parametrize("mutant", SAMPLE, ids=[mutant.name for mutant in SAMPLE])
+def test_the_sandbox_gives_a_mutant_the_outcomes_of_the_warm_grading(mutant, reports, sandboxed):
+    differ = disagreements(reports[mutant.name].outcomes, sandboxed[mutant.name].outcomes)
+    assert not differ, f"{mutant.name}: the sandbox and the warm workers disagree:\n" + "\n".join(differ)
