@@ -38,8 +38,9 @@ class Grading:
         self.submission, self.copy, self.checks = submission, copy, checks
         self.notes: list[str] = []
         self.outcomes: dict[str, Outcome] = {}
+        graded = {project_of(check) for check in checks}  # a project no graded task needs is not scanned
         self.scans: dict[str, ProjectScan] = {
-            project: scan_project(copy / project, project) for project in submission.projects
+            project: scan_project(copy / project, project) for project in submission.projects if project in graded
         }
         self.broken: dict[str, str] = {}  # "project/file" -> the note about it
         self.failed_imports: set[str] = set()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import faulthandler
+import gc
 import importlib
 import json
 import os
@@ -60,6 +61,7 @@ def main(config_text: str) -> None:
     torch.set_num_interop_threads(1)
     warm_up(torch, config.get("optimizers", False))
     loader.block_kit_imports()
+    gc.freeze()  # a child's collections leave the zygote's objects alone: their pages stay shared
     hello = {"hello": {"calibration": calibrate(torch), "python": sys.version.split()[0], "torch": torch.__version__}}
     write_all(channel, codec.encode(hello))
 
