@@ -1,48 +1,104 @@
-"""Time the grading of the reference and of the exercises through the judge and its sandboxed worker.
+"""Time the grading of one submission: CPU-seconds and wall clock, against ``import torch``.
 
-Each grading is a fresh ``python -m autograder`` process, timed from start to exit (wall
-clock). Three measurements, medians of ``--repeats``:
+Each grading is a fresh ``python -m autograder`` process. Its CPU-seconds are those of
+every process it starts (judge, bubblewrap, workers and their children): read from a
+cgroup of the ``cpuacct`` controller made for each command where this process may make
+one (root, cgroup v1), else from ``RUSAGE_CHILDREN`` (which misses a worker killed before
+it was reaped). Three gradings, medians of ``--repeats``:
 
-- quiet: the reference and the exercises on an otherwise idle machine;
-- busy: the reference with two CPU-bound processes running beside it, the load that
-  once made a grading take 164 s instead of 9 s (torch's default threads
-  oversubscribed the cores; the worker now runs each probe with one thread);
-- baseline: the in-process grader this judge replaced, checked out from git at
-  ``--baseline`` (its own reference, in a temporary worktree), on the same machine.
+- the reference, every task;
+- the exercises, every task (every check meets a stub);
+- one task of the reference (``-m linear``), the run a student repeats while working.
 
-    python benchmarks/grading.py [--repeats 3] [--baseline e0062c7]
+Each figure is also given as a ratio to ``python -c "import torch"`` measured in the same
+run, so that runs on different machines, or on a busy one, compare. The load average is
+printed before and after: above ``QUIET_LOAD`` the figures are marked busy.
+
+    python benchmarks/grading.py [--repeats 3] [--kit FOLDER] [--busy]
+
+``--kit`` times another copy of the kit with this Python (the previous release, say:
+``git archive REV | tar -x -C FOLDER``). ``--busy`` runs two CPU-bound processes beside.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BUSY_LOOP = "while True: pass"
-BASELINE = "e0062c7"  # the last commit whose autograder ran the submission in its own process
+QUIET_LOAD = 0.5  # load average per core below which a run counts as quiet
+CPUACCT = Path("/sys/fs/cgroup/cpuacct")
+GRADINGS = {  # name -> the command's arguments, and its exit status (0: full marks, 1: some checks failed)
+    "reference": (["--solution", "reference"], 0),
+    "exercises": (["--solution", "exercises"], 1),
+    "reference -m linear": (["--solution", "reference", "-m", "linear"], 0),
+}
+TARGETS = {"reference": (6.0, 5.0), "exercises": (2.0, None), "reference -m linear": (3.0, None)}  # CPU s, wall s
 
 
-def timed(command: list[str], cwd: Path = ROOT) -> float:
-    """Seconds of wall clock for one command (its exit status 0 or 1: graded)."""
-    start = time.perf_counter()
-    process = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if process.returncode not in (0, 1):
-        raise SystemExit(f"{' '.join(command)} failed:\n{process.stdout}{process.stderr}")
-    return seconds
+@dataclass
+class Cost:
+    """What one command took: CPU-seconds of all its processes, and wall-clock seconds."""
+
+    cpu: float
+    wall: float
 
 
-def median(command: list[str], repeats: int, cwd: Path = ROOT) -> float:
-    """The median time of ``repeats`` runs."""
-    return statistics.median(timed(command, cwd) for _ in range(repeats))
+@contextlib.contextmanager
+def cpu_account() -> Iterator[tuple[Path | None, list[float]]]:
+    """A fresh cpuacct cgroup (None where none can be made) and a list that receives its CPU-seconds."""
+    folder = None
+    with contextlib.suppress(OSError):
+        folder = Path(tempfile.mkdtemp(prefix="benchmark-", dir=CPUACCT))
+    seconds: list[float] = []
+    try:
+        yield folder, seconds
+        if folder is not None:
+            seconds.append(int((folder / "cpuacct.usage").read_text()) / 1e9)
+    finally:
+        if folder is not None:
+            for _ in range(100):  # its processes take a moment to leave it
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+                    break
+                time.sleep(0.05)
+
+
+def measure(command: list[str], cwd: Path, status: int = 0) -> Cost:
+    """The cost of one command, which must exit with ``status`` (a grading that went otherwise
+    than expected is no measure of the grading)."""
+    with cpu_account() as (folder, seconds):
+
+        def enter() -> None:
+            if folder is not None:
+                (folder / "cgroup.procs").write_text(str(os.getpid()))
+
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        process = subprocess.run(command, cwd=cwd, capture_output=True, text=True, preexec_fn=enter)
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if process.returncode != status:
+        raise SystemExit(f"{' '.join(command)} exited with {process.returncode}:\n{process.stdout}{process.stderr}")
+    rusage = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return Cost(seconds[0] if seconds else rusage, wall)
+
+
+def median(command: list[str], repeats: int, cwd: Path, status: int = 0) -> Cost:
+    """The medians of ``repeats`` runs."""
+    costs = [measure(command, cwd, status) for _ in range(repeats)]
+    return Cost(statistics.median(cost.cpu for cost in costs), statistics.median(cost.wall for cost in costs))
 
 
 @contextlib.contextmanager
@@ -58,37 +114,49 @@ def busy(processes: int = 2) -> Iterator[None]:
             loop.wait()
 
 
-@contextlib.contextmanager
-def worktree(revision: str) -> Iterator[Path]:
-    """A temporary checkout of ``revision``."""
-    with tempfile.TemporaryDirectory(prefix="autograder-baseline-") as folder:
-        path = Path(folder) / "kit"
-        subprocess.run(
-            ["git", "worktree", "add", "--detach", str(path), revision], cwd=ROOT, check=True, capture_output=True
-        )
-        try:
-            yield path
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT, capture_output=True)
+def load() -> float:
+    """The load average of the last minute."""
+    return os.getloadavg()[0]
+
+
+def row(name: str, cost: Cost, torch: Cost) -> str:
+    """One line of the table: the figures, their ratios to ``import torch``, the targets."""
+    cpu_target, wall_target = TARGETS.get(name, (None, None))
+    targets = ", ".join(
+        f"{what} <= {value:g} s" for what, value in (("CPU", cpu_target), ("wall", wall_target)) if value is not None
+    )
+    return (
+        f"{name:<22} {cost.cpu:7.2f} {cost.cpu / torch.cpu:7.2f}x {cost.wall:7.2f} {cost.wall / torch.wall:7.2f}x"
+        f"   {targets}"
+    )
 
 
 def main() -> None:
-    """Print the quiet, busy and baseline timings and their ratios."""
+    """Print the table: CPU-seconds and wall clock of each grading, and their ratios to ``import torch``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3, help="gradings per measurement (default: 3)")
-    parser.add_argument("--baseline", default=BASELINE, help=f"git revision of the old grader (default: {BASELINE})")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per measurement (default: 3)")
+    parser.add_argument("--kit", type=Path, default=ROOT, help="the copy of the kit to time (default: this one)")
+    parser.add_argument("--busy", action="store_true", help="run two CPU-bound processes beside the gradings")
     args = parser.parse_args()
-    grade = [sys.executable, "-m", "autograder", "--solution"]
-    reference = median([*grade, "reference"], args.repeats)
-    exercises = median([*grade, "exercises"], args.repeats)
-    with busy():
-        loaded = median([*grade, "reference"], args.repeats)
-    with worktree(args.baseline) as old:
-        baseline = median([*grade, "reference"], args.repeats, cwd=old)
-    print(f"reference, sandboxed:            {reference:6.2f} s   (target <= 10 s)")
-    print(f"exercises, sandboxed:            {exercises:6.2f} s   (target <= 5 s)")
-    print(f"reference, 2 busy processes:     {loaded:6.2f} s   {loaded / reference:.2f}x quiet (target <= 2.5x)")
-    print(f"reference, old in-process grader {baseline:6.2f} s   sandboxed / in-process = {reference / baseline:.2f}")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    start_load = load()
+    with busy() if args.busy else contextlib.nullcontext():
+        torch = median([sys.executable, "-c", "import torch"], args.repeats, args.kit)
+        costs = {
+            name: median([sys.executable, "-m", "autograder", *arguments], args.repeats, args.kit, status)
+            for name, (arguments, status) in GRADINGS.items()
+        }
+    end_load = load()
+    state = "busy (2 CPU-bound processes beside)" if args.busy else "quiet"
+    if not args.busy and max(start_load, end_load) > QUIET_LOAD * cores:
+        state = "busy (other processes)"
+    how = "a cpuacct cgroup per command" if CPUACCT.is_dir() and os.geteuid() == 0 else "RUSAGE_CHILDREN"
+    print(f"kit {args.kit}, {cores} cores, load average {start_load:.2f} -> {end_load:.2f}: {state}")
+    print(f"medians of {args.repeats} runs; CPU-seconds of every process of the command ({how})")
+    print(f"{'':<22} {'CPU s':>7} {'/torch':>8} {'wall s':>7} {'/torch':>8}   targets")
+    print(row("import torch", torch, torch))
+    for name, cost in costs.items():
+        print(row(name, cost, torch))
 
 
 if __name__ == "__main__":
