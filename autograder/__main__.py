@@ -1,6 +1,7 @@
 """The autograder's command line: ``python -m autograder --help``.
 
-Exit status: 0 when every graded check passed, 1 when any failed, 2 for a usage error.
+Exit status: 0 when every graded check whose result is shown passed, 1 when any failed, 2 for a
+usage error (a hidden check's result waits until after the due date: it never changes the status).
 The reports asked for are written in every case.
 """
 
@@ -50,11 +51,12 @@ def grade_command(args: argparse.Namespace) -> int:
     if args.verbose:
         for check in report.checks:
             outcome = report.outcome(check)
-            print(f"{outcome.status.upper():<11} {check.name} ({outcome.seconds:.2f} s)")
+            shown = f"{outcome.status.upper():<11} {check.name} ({outcome.seconds:.2f} s)"
+            print(f"{'HIDDEN':<11} {check.name} ({check.points:g} points)" if check.hidden else shown)
     print(report.feedback(), end="")
     if args.grade_json:
         report.write_gradescope(args.grade_json)
-    return 0 if report.score == report.max_score else 1
+    return 0 if report.shown_score == report.shown_max_score else 1
 
 
 def start_command(args: argparse.Namespace) -> int:

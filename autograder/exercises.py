@@ -36,6 +36,7 @@ STUB_COMMENT = "# YOUR CODE HERE"
 SKIPPED_FOLDERS = ("__pycache__", ".ipynb_checkpoints")
 DIGEST_FILE = "SOURCE_DIGEST"
 GUIDE = "README.md"
+HIDDEN_MARK = " (hidden: graded, its result shown after the due date)"  # a hidden check's row in the guide
 BASE_FILE = ".course-base.json"  # in a student's copy: what start (or the last update) gave
 UPDATE_FOLDER = ".course-update"  # in a student's copy: the course's version of each file in conflict
 NO_BASE_ASSUMPTION = (
@@ -230,7 +231,8 @@ def student_guide(stubs: list[Stub]) -> str:
     ]
     table = "| task | file | write | lines in the solution |\n| --- | --- | --- | ---: |\n" + "\n".join(stub_rows)
     checks = "| check | points | what it checks |\n| --- | ---: | --- |\n" + "\n".join(
-        f"| `{check.name}` | {check.points:g} | {check.description} |" for check in declared_checks()
+        f"| `{check.name}` | {check.points:g} | {check.description}{HIDDEN_MARK if check.hidden else ''} |"
+        for check in declared_checks()
     )
     guide = fill_constants(GUIDE_TEMPLATE.read_text()).replace("{tasks}", tasks).replace("{stubs}", table)
     total = sum(check.points for check in declared_checks())

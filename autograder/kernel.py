@@ -6,6 +6,11 @@ the same source scan of the notebook's own classes and functions. But the probes
 in the student's kernel, beside the student's code, which could change anything in
 it: a notebook's grade is as trustworthy as a self-check. For grades that must hold,
 grade the notebook's code with ``python -m autograder grade-class``.
+
+A hidden check runs only while nbgrader autogrades (it sets ``NBGRADER_EXECUTION`` to
+``autograde`` in the kernel's environment): in the student's own kernel, and in nbgrader's
+validation, its cell says that the check is hidden, with its points, and passes without
+running it, so that neither its output nor its verdict tells the result.
 """
 
 from __future__ import annotations
@@ -14,19 +19,22 @@ import ast
 import contextlib
 import inspect
 import io
+import os
 import textwrap
 import types
 import warnings
 from typing import Any
 
+from . import manifest
 from .judge.messages import CheckFailure
+from .judge.report import HIDDEN
 from .judge.runner import failure_message
 from .judge.scan import POLICIES, Finding, Scanner
-from .manifest import CHECKS_BY_NAME, TASKS_BY_NAME
 from .worker.errors import describe
 from .worker.probes import PROBES
 
 GIVEN = ("solution",)  # defined by the notebook's read-only grading cell, which nbgrader restores
+AUTOGRADING = "autograde"  # nbgrader's NBGRADER_EXECUTION while it autogrades ("validate" while it validates)
 
 
 def notebook_functions(namespace: Any) -> list[tuple[str, Any]]:
@@ -97,12 +105,12 @@ def run(name: str, namespace: Any) -> str | None:
 
 def run_quietly(name: str, namespace: Any) -> str | None:
     """``run`` without the redirections."""
-    project = TASKS_BY_NAME[CHECKS_BY_NAME[name].task].project
+    project = manifest.TASKS_BY_NAME[manifest.CHECKS_BY_NAME[name].task].project
     findings = notebook_findings(namespace, project)
     if findings:
         rule = "the framework's source uses only tensor operations" if project == "framework" else "no reflection"
         return f"{rule}; this notebook's code breaks it:\n" + "\n".join(f"  {finding}" for finding in findings[:5])
-    steps = CHECKS_BY_NAME[name].run()
+    steps = manifest.CHECKS_BY_NAME[name].run()
     answer = None
     while True:
         try:
@@ -125,6 +133,13 @@ def check(name: str, namespace: Any) -> str | None:
 
         message = check("linear.forward", solution())
         assert message is None, message
+
+    A hidden check is run only while nbgrader autogrades; elsewhere it prints that it is
+    hidden, with its points, and returns None.
     """
+    declared = manifest.CHECKS_BY_NAME[name]
+    if declared.hidden and os.environ.get("NBGRADER_EXECUTION") != AUTOGRADING:
+        print(f"{name} ({declared.points:g} points) is {HIDDEN}: it is graded with your submitted notebook")
+        return None
     message = run(name, namespace)
-    return None if message is None else f"{CHECKS_BY_NAME[name].description}\n{message}"
+    return None if message is None else f"{declared.description}\n{message}"

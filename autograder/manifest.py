@@ -4,7 +4,8 @@ A task is a pytest marker (``pytest autograder -m linear``), a section of the sc
 and of the student guide: it is declared in ``TASKS`` below. A check is declared where its
 logic is, in ``judge/checks_*.py``: the ``@check(task, id, points, description)``
 decorator on its function, or ``declare(...)`` in the loop that makes a family of checks
-from one table (a check per pairs model, per activation). ``CHECKS``, ``CHECKS_BY_NAME`` and
+from one table (a check per pairs model, per activation); ``hidden=True`` keeps a check's
+result from the student until after the due date. ``CHECKS``, ``CHECKS_BY_NAME`` and
 ``TOTAL`` are gathered from those declarations the first time they are read, in the order
 of ``TASKS`` and then of declaration; the tests, the notebooks' test cells, the student
 guide, the Gradescope file and every report are built from them. A report of a full
@@ -46,7 +47,8 @@ class Task(NamedTuple):
 
 class Check(NamedTuple):
     """One graded check: ``task.id`` names it; ``files`` overrides the task's files; ``run`` starts it
-    (a generator of probes: see ``judge/probe.py``)."""
+    (a generator of probes: see ``judge/probe.py``); a ``hidden`` check is graded like any other, but
+    what a student reads shows its points, never its result, until after the due date."""
 
     task: str
     id: str
@@ -55,6 +57,7 @@ class Check(NamedTuple):
     limit: float = QUICK_LIMIT
     files: tuple[str, ...] = ()
     run: CheckFunction | None = None
+    hidden: bool = False
 
     @property
     def name(self) -> str:
@@ -153,14 +156,16 @@ def declare(
     *,
     limit: float = QUICK_LIMIT,
     files: tuple[str, ...] = (),
+    hidden: bool = False,
 ) -> Check:
     """Declare one graded check: its task, id, points, what it checks (said to the student), the
-    function that runs it, and its wall-clock limit and files when they are not the task's.
+    function that runs it, its wall-clock limit and files when they are not the task's, and whether
+    its result is hidden from the student until after the due date (Gradescope's ``after_due_date``).
 
     Raises:
         ValueError: an unknown task, a name declared twice, or points that are not positive.
     """
-    declared = Check(task, id, points, description, limit, files, run)
+    declared = Check(task, id, points, description, limit, files, run, hidden)
     if task not in TASKS_BY_NAME:
         raise ValueError(f"check {declared.name}: unknown task {task!r}; declare it in manifest.TASKS first")
     if declared.name in DECLARED:
@@ -172,12 +177,19 @@ def declare(
 
 
 def check(
-    task: str, id: str, points: float, description: str, *, limit: float = QUICK_LIMIT, files: tuple[str, ...] = ()
+    task: str,
+    id: str,
+    points: float,
+    description: str,
+    *,
+    limit: float = QUICK_LIMIT,
+    files: tuple[str, ...] = (),
+    hidden: bool = False,
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Declare the decorated function as the graded check ``task.id`` (see ``declare``)."""
 
     def register(function: CheckFunction) -> CheckFunction:
-        declare(task, id, points, description, function, limit=limit, files=files)
+        declare(task, id, points, description, function, limit=limit, files=files, hidden=hidden)
         return function
 
     return register

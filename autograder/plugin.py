@@ -2,7 +2,9 @@
 
 It grades the tasks of the selected tests once, when collection is done, through the
 judge (the submission runs in a sandboxed worker, never in this process); each test
-then reports its check's verdict, and the terminal summary prints the score table.
+then reports its check's verdict, and the terminal summary prints the score table. A hidden
+check's test is skipped, with its points: its result is shown after the due date, and the
+table counts its points apart.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Everything here is read from the files that the unit of work wrote (``results.js
 and ``grading.json`` where it exists), so the gradebook is the same wherever the students
 were graded: in one ``grade-class`` run, in several resumed ones, or on a cluster. A
 folder with only a ``results.json`` (``python -m autograder grade --grade-json``) gets its
-status from the results' messages.
+status from the results' messages. A hidden check's test (Gradescope's ``after_due_date``
+visibility) counts like any other: the gradebook is the instructor's, and has every result.
 """
 
 from __future__ import annotations
