@@ -12,7 +12,7 @@ on the same tasks. For each attack:
 and after each grading nothing of the attack is left: the kit's files and the Python
 installation are unchanged, no file or process carries the attack's mark, and no message
 says that the attack found what it looked for (``LEAK-<mark>``). The last test grades a
-clean copy of the whole reference: 100 points, and the kit still unchanged.
+clean copy of the whole reference: every point, and the kit still unchanged.
 """
 
 from __future__ import annotations
@@ -357,7 +357,7 @@ def test_a_full_clean_grading_after_every_attack_gets_100_and_the_kit_is_unchang
     for number in range(len(BATCHES)):
         graded(number)  # when run alone, or after a failure: every attack first
     report = grade(copy_reference(tmp_path / "clean"))
-    assert report.max_score == manifest.TOTAL == 100
-    assert report.score == 100, report.feedback()
+    assert report.complete and report.max_score == manifest.TOTAL
+    assert report.score == report.max_score, report.feedback()
     assert not damage(kit_before, context.mark)
     assert not marked_processes(context.mark)
