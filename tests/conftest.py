@@ -1,7 +1,7 @@
 """Shared setup of the kit's tests: the helpers' folder on the path, pytester, the cost markers,
 and the fixed secrets of the tests that grade.
 
-A test marked with what it costs (``grading``, ``training``, ``browser``, ``nbgrader``)
+A test marked with what it costs (``grading``, ``training``, ``browser``, ``nbgrader``, ``slurm``)
 is also ``slow``: ``pytest -m "not slow"`` is the quick run.
 """
 
@@ -20,7 +20,7 @@ import grading  # the helpers' folder, just put on the path
 from autograder.judge import secret
 
 pytest_plugins = ["pytester"]
-COSTS = ("grading", "training", "browser", "nbgrader")
+COSTS = ("grading", "training", "browser", "nbgrader", "slurm")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
