@@ -81,7 +81,7 @@ def grade_class_command(args: argparse.Namespace) -> int:
         )
         sys.stderr.flush()
         os._exit(130)  # the gradings in flight end with this process (their workers die with it)
-    rows = batch.merge(out, [entry.student for entry in students])
+    rows = batch.merge(out, [entry.student for entry in students], submissions)
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.status] = counts.get(row.status, 0) + 1
@@ -119,7 +119,11 @@ def merge_command(args: argparse.Namespace) -> int:
     if not out.is_dir():
         print(f"error: {out} is not a folder", file=sys.stderr)
         return 2
-    rows = batch.merge(out)
+    submissions = Path(args.submissions) if args.submissions else None
+    if submissions is not None and not submissions.is_dir():
+        print(f"error: --submissions {submissions} is not a folder (the one given to grade-class)", file=sys.stderr)
+        return 2
+    rows = batch.merge(out, submissions=submissions)
     if not rows:
         print(f"error: {out} holds no student folder with a results.json", file=sys.stderr)
         return 2
@@ -176,6 +180,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "merge", help="build the gradebook and the report from the students' folders", description=merge_command.__doc__
     )
     merging.add_argument("out", metavar="OUT", help="the folder holding one folder per student")
+    merging.add_argument(
+        "--submissions", metavar="SUBMISSIONS", help="the students' entries: the report then compares their code"
+    )
     merging.set_defaults(handler=merge_command)
     packaging = commands.add_parser(
         "gradescope", help="build Gradescope's autograder zip", description=gradescope_command.__doc__

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from . import gradebook, intake, report, unit
+from . import gradebook, intake, report, similarity, unit
 
 GRADEBOOK, REPORT = "gradebook.csv", "report.html"
 
@@ -104,9 +104,16 @@ def grade_class(
     return Summary(records, skipped)
 
 
-def merge(out: Path, students: list[str] | None = None) -> list[gradebook.Row]:
-    """Write ``out/gradebook.csv`` and ``out/report.html`` from the students' folders; return the rows."""
+def merge(out: Path, students: list[str] | None = None, submissions: Path | None = None) -> list[gradebook.Row]:
+    """Write ``out/gradebook.csv`` and ``out/report.html`` from the students' folders; return the rows.
+
+    With ``submissions``, the report compares the code of its students who are in the gradebook.
+    """
     rows = gradebook.read_class(out, students)
     gradebook.write_gradebook(rows, out / GRADEBOOK)
-    report.write_report(rows, out / REPORT)
+    similar = None
+    if submissions is not None:
+        names = {row.student for row in rows}
+        similar = similarity.of_entries([entry for entry in intake.entries(submissions) if entry.student in names])
+    report.write_report(rows, out / REPORT, similar=similar)
     return rows

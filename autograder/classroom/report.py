@@ -4,8 +4,10 @@ The page needs no network and no other file: its style is inline, its figures ar
 made with matplotlib and inlined as ``data:`` URIs. It shows the distribution of the
 scores, the pass rate of every task and every check, the failure messages that most
 students got (with how many got each), the students whose grading went wrong, the
-slowest submissions, and the gradebook. Rates are over the students who handed in a
-submission (status other than ``not a submission``).
+slowest submissions, the gradebook (its task headers turned upright, so that every column
+fits a 1280 px page), and the pairs of students whose written code is unusually similar,
+side by side function by function (``similarity.py``). Rates are over the students who
+handed in a submission (status other than ``not a submission``).
 """
 
 from __future__ import annotations
@@ -21,11 +23,14 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from .. import manifest
+from . import similarity
 from .gradebook import Row, columns
 
 TOP_FAILURES = 20
 SLOWEST = 10
 STUDENTS_SHOWN = 8
+PAIRS_SHOWN = 30  # similar pairs shown side by side; the table lists every pair
+LINES_SHOWN = 60  # lines of one function shown side by side
 PROJECT_COLOURS = {"pairs": "#4c72b0", "framework": "#dd8452"}
 FRAME = re.compile(r"^\s+\S+:\d+ in \S+:")  # a traceback line of the worker's message
 SECONDS = re.compile(r"\d+(?:\.\d+)?(?:e[-+]?\d+)? s\b")
@@ -42,6 +47,12 @@ figure { margin: 1em 0; } figure img { max-width: 100%; }
 .status-not-a-submission { color: #888; }
 td span { white-space: nowrap; }
 .summary li { margin: 0.2em 0; }
+table.compact th, table.compact td { padding: 0.2em 0.35em; }
+th.upright { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; vertical-align: bottom; }
+table.side { table-layout: fixed; width: 100%; }
+table.side pre { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 0.8em; }
+mark { background: #ffe08a; }
+details { margin: 0.6em 0; } summary { cursor: pointer; }
 """
 
 
@@ -152,9 +163,17 @@ def status_class(status: str) -> str:
     return "status-" + status.replace(" ", "-")
 
 
-def table(header: list[str], body: list[list[str]], numeric: set[int] = frozenset()) -> str:
-    """An HTML table; cells are already escaped HTML."""
-    head = "".join(f"<th>{html.escape(name)}</th>" for name in header)
+def table(
+    header: list[str], body: list[list[str]], numeric: set[int] = frozenset(), upright: set[int] = frozenset()
+) -> str:
+    """An HTML table; cells are already escaped HTML.
+
+    The ``upright`` headers read upwards and make the table compact: a column is as narrow as its numbers.
+    """
+    head = "".join(
+        f'<th class="upright">{html.escape(name)}</th>' if i in upright else f"<th>{html.escape(name)}</th>"
+        for i, name in enumerate(header)
+    )
     lines = [
         "<tr>"
         + "".join(
@@ -163,7 +182,8 @@ def table(header: list[str], body: list[list[str]], numeric: set[int] = frozense
         + "</tr>"
         for line in body
     ]
-    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(lines)}</tbody></table></div>'
+    opening = '<table class="compact">' if upright else "<table>"
+    return f'<div class="scroll">{opening}<thead><tr>{head}</tr></thead><tbody>{"".join(lines)}</tbody></table></div>'
 
 
 def names(students: list[str]) -> str:
@@ -188,8 +208,8 @@ def summary(rows: list[Row]) -> str:
     return '<ul class="summary">' + "".join(f"<li>{html.escape(item)}</li>" for item in items) + "</ul>"
 
 
-def render(rows: list[Row], title: str = "Class report") -> str:
-    """The whole page."""
+def render(rows: list[Row], title: str = "Class report", similar: similarity.Similarity | None = None) -> str:
+    """The whole page; the similar pairs' section says how to get it when ``similar`` is None."""
     tasks, checks = task_rates(rows), check_rates(rows)
     parts = [f"<h1>{html.escape(title)}</h1>", summary(rows)]
     parts += ["<h2>Scores</h2>", png(histogram(rows), "histogram of the scores")]
@@ -257,7 +277,9 @@ def render(rows: list[Row], title: str = "Class report") -> str:
         ]
         for row in rows
     ]
-    parts += ["<h2>Gradebook</h2>", table(header, body, set(range(1, len(header) - 2)) | {len(header) - 1})]
+    numeric = set(range(1, len(header) - 2)) | {len(header) - 1}
+    parts += ["<h2>Gradebook</h2>", table(header, body, numeric, set(range(1, len(header))))]
+    parts += ["<h2>Similar submissions</h2>", similar_section(similar)]
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
@@ -277,7 +299,83 @@ def trouble(row: Row) -> str:
     return row.notes
 
 
-def write_report(rows: list[Row], path: Path, title: str = "Class report") -> None:
+def similar_section(similar: similarity.Similarity | None) -> str:
+    """What the score means, every pair above the threshold, and the first pairs side by side."""
+    if similar is None:
+        return (
+            "<p>Not compared: the submissions folder was not given. "
+            "<code>merge OUT --submissions SUBMISSIONS</code> compares the students' code.</p>"
+        )
+    meaning = (
+        f"<p>{similar.compared} students compared. A pair's score is the share of the smaller of the two "
+        f"written parts that the other hand-in holds too, in fingerprints (runs of "
+        f"{similarity.K + similarity.WINDOW - 1} tokens kept by winnowing), once the kit's code and docstrings "
+        f"are removed and names, comments and layout are made the same. 100% is a copy however disguised; "
+        f"independent correct solutions of this kit score below 40%. Pairs from {similar.threshold:.0%} that "
+        f"share {similarity.MIN_SHARED} fingerprints or more are listed: a score asks for a look at the code, "
+        f"it is not a verdict.</p>"
+    )
+    if not similar.pairs:
+        return meaning + "<p>No pair of students is unusually similar.</p>"
+    rows = [
+        [
+            html.escape(pair.first.student),
+            html.escape(pair.second.student),
+            f"{pair.score:.0%}",
+            str(pair.shared),
+            f"{pair.shares[0]:.0%} / {pair.shares[1]:.0%}",
+        ]
+        for pair in similar.pairs
+    ]
+    listed = table(["student", "student", "score", "fingerprints in common", "share of each"], rows, {2, 3, 4})
+    shown = "".join(side_by_side(pair, i == 0) for i, pair in enumerate(similar.pairs[:PAIRS_SHOWN]))
+    more = len(similar.pairs) - PAIRS_SHOWN
+    rest = f"<p>The {more} other pairs are in the table above.</p>" if more > 0 else ""
+    return meaning + listed + shown + rest
+
+
+def side_by_side(pair: similarity.Pair, opened: bool) -> str:
+    """A pair's matching functions, one table each: the first student's left, the other's right."""
+    blocks = []
+    for match in pair.matches():
+        left = code(pair.first, match.first, match.first_lines)
+        right = code(pair.second, match.second, match.second_lines)
+        blocks.append(
+            '<table class="side"><thead><tr>'
+            f"<th>{html.escape(pair.first.student)}: {html.escape(match.first.file)}, "
+            f"{html.escape(match.first.name)}</th>"
+            f"<th>{html.escape(pair.second.student)}: {html.escape(match.second.file)}, "
+            f"{html.escape(match.second.name)} ({fingerprints(match.shared)} in common)</th>"
+            f"</tr></thead><tbody><tr><td>{left}</td><td>{right}</td></tr></tbody></table>"
+        )
+    summary = (
+        f"{html.escape(pair.first.student)} and {html.escape(pair.second.student)}: {pair.score:.0%} "
+        f"({len(blocks)} functions with code in common)"
+    )
+    return f"<details{' open' if opened else ''}><summary>{summary}</summary>{''.join(blocks)}</details>"
+
+
+def fingerprints(count: int) -> str:
+    """``1 fingerprint``, ``2 fingerprints``."""
+    return f"{count} fingerprint{'' if count == 1 else 's'}"
+
+
+def code(student: similarity.Written, unit: similarity.Unit, marked: frozenset[int]) -> str:
+    """A function's lines, numbered, the matching ones marked; module-level code shows its matching lines only."""
+    text = student.lines[unit.file]
+    numbers = (sorted(marked) if unit.name == similarity.MODULE_LEVEL else list(range(unit.first, unit.last + 1)))[
+        :LINES_SHOWN
+    ]
+    lines = []
+    for number in numbers:
+        line = f"{number:4d}  {html.escape(text[number - 1]) if number <= len(text) else ''}"
+        lines.append(f"<mark>{line}</mark>" if number in marked else line)
+    return "<pre>" + "\n".join(lines) + "</pre>"
+
+
+def write_report(
+    rows: list[Row], path: Path, title: str = "Class report", similar: similarity.Similarity | None = None
+) -> None:
     """Write ``report.html``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(rows, title), encoding="utf-8")
+    path.write_text(render(rows, title, similar), encoding="utf-8")
