@@ -40,21 +40,15 @@ def apply(mutant: Mutant, destination) -> None:
     path.write_text(source)
 
 
-def first(mutants: list[Mutant]) -> dict[str, Mutant]:
+def first(mutants: list[Mutant]) -> list[Mutant]:
     """The first of ``mutants`` of each project."""
     found: dict[str, Mutant] = {}
     for mutant in mutants:
         found.setdefault(project(mutant), mutant)
-    return found
+    return list(found.values())
 
 
-def sample(mutants: list[Mutant]) -> list[Mutant]:
-    """The first mutant of each project, and the first of each project that costs another task (``also``)."""
-    chosen = [*first(mutants).values(), *first([mutant for mutant in mutants if mutant.also]).values()]
-    return list(dict.fromkeys(chosen))
-
-
-SAMPLE = sample(MUTANTS)  # graded through the sandbox too
+SAMPLE = first(MUTANTS)  # graded through the sandbox too
 
 
 def grade_all(mutants: list[Mutant], folder: Path) -> dict[str, Report]:
