@@ -183,3 +183,14 @@ def test_merge_with_the_submissions_folder_compares_the_students_in_its_report(t
     assert "3 students compared" in page and "<details open><summary>alice and bob: " in page
     assert main(["merge", str(out)]) == 0
     assert "Not compared" in (out / batch.REPORT).read_text()
+
+
+def test_a_file_too_large_to_be_an_answer_is_left_out_of_the_comparison(tmp_path):
+    source = copy_reference(tmp_path / "source")
+    padded = tmp_path / "padded"
+    shutil.copytree(source, padded)
+    (padded / "framework" / "padding.py").write_text("x = 1\n" * (similarity.MAX_FILE_BYTES // 6 + 1))
+    files = {path.relative_to(padded).as_posix() for path in similarity.python_files(padded)}
+    assert "framework/padding.py" not in files and "framework/linear.py" in files
+    [pair] = similarity.of_folders({"source": source, "padded": padded}).pairs
+    assert pair.score == 1.0

@@ -59,6 +59,7 @@ K = 12  # tokens per hashed run: shorter common runs are noise
 WINDOW = 8  # hashes per window: a common run of K + WINDOW - 1 tokens is always found
 THRESHOLD = 0.5  # a pair's score from which it is reported
 MIN_SHARED = 15  # fingerprints a pair must share to be reported at all
+MAX_FILE_BYTES = 2**20  # a larger .py file is no one's written answer: left out, so it cannot slow the report
 KIT = Path(__file__).resolve().parents[2] / "exercises"
 MODULE_LEVEL = "(module level)"
 SKIPPED = {tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER}
@@ -328,12 +329,15 @@ def kit_hashes(kit: Path = KIT) -> frozenset[int]:
 
 
 def python_files(folder: Path) -> list[Path]:
-    """The ``.py`` files of the projects in ``folder``, in a fixed order."""
+    """The ``.py`` files of the projects in ``folder``, in a fixed order (none above ``MAX_FILE_BYTES``)."""
     return sorted(
         path
         for project in PROJECTS
         for path in (folder / project).rglob("*.py")
-        if "__pycache__" not in path.parts and path.is_file() and not path.is_symlink()
+        if "__pycache__" not in path.parts
+        and path.is_file()
+        and not path.is_symlink()
+        and path.stat().st_size <= MAX_FILE_BYTES
     )
 
 
