@@ -54,37 +54,39 @@ def with_dtype(spec: dict, name: str) -> dict:
     return spec | {"kwargs": keywords}
 
 
-def run(
-    namespace: Any,
-    dtype: str,
-    layers: list[dict],
-    parameters: list[list[torch.Tensor]],
-    inputs: list[torch.Tensor],
-    grad_output: torch.Tensor | None,
-    input_directions: list[torch.Tensor],
-    parameter_directions: list[list[list[torch.Tensor]]],
-    epsilon: float,
-) -> Perturbed:
+class Request(NamedTuple):
+    """What the judge sends (see ``perturbed``), but the steps."""
+
+    layers: list[dict]
+    parameters: list[list[torch.Tensor]]
+    inputs: list[torch.Tensor]
+    grad_output: torch.Tensor | None
+    input_directions: list[torch.Tensor]
+    parameter_directions: list[list[list[torch.Tensor]]]
+
+
+def run(namespace: Any, dtype: str, request: Request, epsilon: float) -> Perturbed:
     """Build the modules in ``dtype``, run the forwards at the moved points, then forward and backward."""
     kind = DTYPES[dtype]
-    modules = [build(namespace, with_dtype(layer, dtype)) for layer in layers]
-    labels = [f"module {number + 1} ({layer.get('class')})" for number, layer in enumerate(layers)]
+    modules = [build(namespace, with_dtype(layer, dtype)) for layer in request.layers]
+    labels = [f"module {number + 1} ({layer.get('class')})" for number, layer in enumerate(request.layers)]
     owned = []
-    for module, values, label in zip(modules, convert(parameters, kind), labels, strict=True):
+    for module, values, label in zip(modules, convert(request.parameters, kind), labels, strict=True):
         pairs = parameter_pairs(module, label)
         write_values([parameter for parameter, _ in pairs], values, f"{label}.param()")
         for _, grad in pairs:
             grad.zero_()
         owned.append([parameter for parameter, _ in pairs])
     model = namespace.Sequential(*modules) if len(modules) > 1 else modules[0]
-    first, *rest = convert(inputs, kind)
+    first, *rest = convert(request.inputs, kind)
 
     def at(point: torch.Tensor) -> Any:
         return describe_value(model(point.clone(), *[value.clone() for value in rest]))
 
-    input_steps = [[at(first + sign * epsilon * d) for sign in (1, -1)] for d in convert(input_directions, kind)]
+    input_directions = convert(request.input_directions, kind)
+    input_steps = [[at(first + sign * epsilon * d) for sign in (1, -1)] for d in input_directions]
     parameter_steps = []
-    for tensors, directions in zip(owned, convert(parameter_directions, kind), strict=True):
+    for tensors, directions in zip(owned, convert(request.parameter_directions, kind), strict=True):
         per_parameter = []
         for tensor, along in zip(tensors, directions, strict=True):
             original = tensor.clone()
@@ -99,6 +101,7 @@ def run(
             per_parameter.append(steps)
         parameter_steps.append(per_parameter)
     output = model(first.clone(), *[value.clone() for value in rest])  # last: backward pops this call's tensors
+    grad_output = request.grad_output
     grad_input = model.backward() if grad_output is None else model.backward(grad_output.to(kind).clone())
     grads = [
         [describe_value(grad) for _, grad in parameter_pairs(module, label)]
@@ -133,16 +136,16 @@ def perturbed(
     gradient of the output (None: ``backward()`` takes none, the output is a scalar loss), and
     ``epsilon`` the step for each dtype.
     """
-    arguments = (layers, parameters, inputs, grad_output, input_directions, parameter_directions)
+    request = Request(layers, parameters, inputs, grad_output, input_directions, parameter_directions)
     try:
-        result = run(namespace, "float64", *arguments, epsilon["float64"])
+        result = run(namespace, "float64", request, epsilon["float64"])
     except Exception as error:
         reason = f"in float64 it raised {type(error).__name__}: {str(error)[:200]}"
     else:
         if all_float64(result):
             return result
         reason = "in float64 it returned results of another dtype"
-    return run(namespace, "float32", *arguments, epsilon["float32"])._replace(fallback=reason)
+    return run(namespace, "float32", request, epsilon["float32"])._replace(fallback=reason)
 
 
 PROBES = {"framework.perturbed": perturbed}
