@@ -38,6 +38,7 @@ CALIBRATION_ROUNDS = 3
 CALIBRATION_STEPS = 3000  # about 20 ms on an idle 2-core machine of 2026
 STACK_WAIT = 0.5  # seconds a child may take to write its stack once asked
 STACK_LIMIT = 20_000  # bytes of a stack sent back
+DRAIN_LIMIT = 64 * 2**20  # bytes read from a result pipe once its child has exited
 
 
 def main(config_text: str) -> None:
@@ -82,17 +83,28 @@ def main(config_text: str) -> None:
                         continue
                     child = fork_child(request, config, probes, channel)
                     children[child["fd"]] = child
-                    selector.register(child["fd"], selectors.EVENT_READ, child)
+                    for descriptor in (child["fd"], child["exit"]):
+                        if descriptor is not None:
+                            selector.register(descriptor, selectors.EVENT_READ, child)
                 if requests.closed:
                     selector.unregister(0)
                 continue
             child = key.data
-            chunk = os.read(child["fd"], 1 << 20)
-            if chunk:
-                child["data"] += chunk
+            if children.get(child["fd"]) is not child:  # ended by its other descriptor in this same batch
                 continue
-            selector.unregister(child["fd"])
-            os.close(child["fd"])
+            if key.fd == child["fd"]:
+                chunk = os.read(child["fd"], 1 << 20)
+                if chunk:
+                    child["data"] += chunk
+                    continue
+            else:  # it exited; a process it started may still hold the result pipe open: never wait for that one
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child["pid"], signal.SIGKILL)
+                child["data"] += drain(child["fd"])
+            for descriptor in (child["fd"], child["exit"]):
+                if descriptor is not None:
+                    selector.unregister(descriptor)
+                    os.close(descriptor)
             del children[child["fd"]]
             with contextlib.suppress(ProcessLookupError):  # it has said all it will: never wait on it
                 os.kill(child["pid"], signal.SIGKILL)
@@ -161,10 +173,29 @@ def fork_child(request: dict, config: dict, probes: dict, channel: int) -> dict[
         "id": request["id"],
         "pid": pid,
         "fd": read_end,
+        "exit": exit_descriptor(pid),
         "data": b"",
         "start": time.perf_counter(),
         "output": output,
     }
+
+
+def exit_descriptor(pid: int) -> int | None:
+    """A descriptor that becomes readable when process ``pid`` exits (None where the system has none)."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):  # not Linux 5.3 or later: the result pipe's end is the only sign
+        return None
+
+
+def drain(descriptor: int, most: int = DRAIN_LIMIT) -> bytes:
+    """What is left in an exited child's result pipe, read without waiting (at most ``most`` bytes)."""
+    os.set_blocking(descriptor, False)
+    data = b""
+    with contextlib.suppress(BlockingIOError):
+        while len(data) < most and (chunk := os.read(descriptor, 1 << 20)):
+            data += chunk
+    return data
 
 
 def run_child(request: dict, config: dict, probes: dict, result_fd: int, output: Path) -> None:
