@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .worker.lane import BOOT as LANE_BOOT
 from .worker.zygote import BOOT
 
 KIT = Path(__file__).resolve().parent.parent
@@ -197,8 +199,9 @@ def environment(home: str, data_dir: str | None) -> dict[str, str]:
     return variables
 
 
-def command(spec: WorkerSpec, scratch: Path) -> tuple[list[str], dict[str, str] | None, Path]:
-    """The worker's command line, its environment (None under bubblewrap) and working folder."""
+def command(spec: WorkerSpec, scratch: Path, boot: str = BOOT) -> tuple[list[str], dict[str, str] | None, Path]:
+    """The worker's command line, its environment (None under bubblewrap) and working folder;
+    ``boot`` is the program the worker's Python runs (a zygote's, or a warm lane's)."""
     python = str(Path(sys.executable).absolute())
     path, _ = bubblewrap()
     if path is None:
@@ -208,7 +211,7 @@ def command(spec: WorkerSpec, scratch: Path) -> tuple[list[str], dict[str, str] 
         tmp.mkdir()
         config = worker_config(str(spec.submission), str(tmp), spec)
         env = environment(str(tmp), str(spec.data_dir) if spec.data_dir else None)
-        return [python, "-I", "-S", "-B", "-c", BOOT, str(grader), config], env, tmp
+        return [python, "-I", "-S", "-B", "-c", boot, str(grader), config], env, tmp
     argv = [
         path,
         "--unshare-all",
@@ -243,7 +246,7 @@ def command(spec: WorkerSpec, scratch: Path) -> tuple[list[str], dict[str, str] 
         "-S",
         "-B",
         "-c",
-        BOOT,
+        boot,
         "/grader",
         worker_config("/submission", str(SANDBOX_TMP), spec),
     ]
@@ -270,7 +273,7 @@ class Sandbox:
             self.cgroup.kill()
         self.process.wait()
         for stream in (self.process.stdin, self.process.stdout):
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, AttributeError):  # None for a lane's
                 stream.close()
         if self.cgroup:
             self.memory_peak = self.cgroup.memory_peak()
@@ -278,23 +281,25 @@ class Sandbox:
         self.scratch.cleanup()
 
 
-def start(spec: WorkerSpec) -> Sandbox:
+def start(spec: WorkerSpec, control: socket.socket | None = None) -> Sandbox:
     """Start a worker in its own session, so that killing its process group kills all of it.
 
     Where the judge can make a cgroup (root), the worker enters it before it starts (a
     shell moves itself into it, then becomes bubblewrap or the worker), so that every
-    process the submission forks counts against the sandbox's caps.
+    process the submission forks counts against the sandbox's caps. With ``control`` (a
+    Unix socket, its standard input) the sandbox runs a warm lane (``worker/lane.py``) instead
+    of a zygote, and prints on its standard error alone.
     """
     scratch = tempfile.TemporaryDirectory(prefix="autograder-worker-")
-    argv, env, cwd = command(spec, Path(scratch.name))
+    argv, env, cwd = command(spec, Path(scratch.name), LANE_BOOT if control else BOOT)
     cgroup = Cgroup.create(spec.limits)
     if cgroup:
         argv = ["/bin/sh", "-c", JOIN, "sh", *(str(folder / "cgroup.procs") for folder in cgroup.folders), "--", *argv]
     with open(Path(scratch.name) / "stderr.txt", "wb") as stderr:
         process = subprocess.Popen(
             argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
+            stdin=control.fileno() if control else subprocess.PIPE,
+            stdout=stderr if control else subprocess.PIPE,
             stderr=stderr,
             env=env or {},
             cwd=cwd,

@@ -3,7 +3,9 @@
 Modes (each from a fresh output folder, every student graded; wall clock from start to end):
 
 - ``class``: ``python -m autograder grade-class SUBMISSIONS --out OUT --jobs JOBS``, one
-  process whose threads grade JOBS students at once (what the kit does);
+  process whose threads grade JOBS students at once, each in a warm lane (what the kit does);
+- ``class-cold``: the same with ``--cold``: fresh sandboxes for each student (the kit before
+  the warm lanes);
 - ``class-probes2``: the same in this process, with 2 probes at once per student instead of
   the default (the cores divided among the students, here 1);
 - ``processes``: JOBS lanes, each running ``grade-class ... --index I`` for one student at a
@@ -17,7 +19,7 @@ average before and after each mode is printed: other processes on the machine sl
 per submission, read from a cpuacct cgroup where this process may make one (root, cgroup v1);
 "-" elsewhere, and for ``class-probes2``, which runs in this process.
 
-    python benchmarks/class_grading.py [--count 30] [--jobs 2] [--modes class,one-by-one] [--kit FOLDER]
+    python benchmarks/class_grading.py [--count 30] [--jobs 2] [--modes class,class-cold,one-by-one] [--kit FOLDER]
 
 ``--kit`` times another copy of the kit with this Python (the previous release, say:
 ``git archive REV | tar -x -C FOLDER``), its own reference as the class.
@@ -40,7 +42,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-MODES = ("class", "class-probes2", "processes", "one-by-one")
+MODES = ("class", "class-cold", "class-probes2", "processes", "one-by-one")
 CPUACCT = Path("/sys/fs/cgroup/cpuacct")
 KIT = ROOT  # the copy of the kit that runs the commands (--kit)
 ACCOUNT: Path | None = None  # the cpuacct cgroup that the commands of the mode being timed enter
@@ -109,8 +111,9 @@ def scores(out: Path) -> list[float]:
 def grade(mode: str, submissions: Path, out: Path, jobs: int) -> None:
     """Grade the class into ``out`` in ``mode``."""
     students = sorted(path.name for path in submissions.iterdir())
-    if mode == "class":
-        run(kit("grade-class", str(submissions), "--out", str(out), "--jobs", str(jobs)))
+    if mode in ("class", "class-cold"):
+        cold = ["--cold"] if mode == "class-cold" else []
+        run(kit("grade-class", str(submissions), "--out", str(out), "--jobs", str(jobs), *cold))
     elif mode == "class-probes2":
         from autograder.classroom import batch, intake
 
@@ -138,7 +141,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=30, help="copies of the reference (default: 30)")
     parser.add_argument("--jobs", type=int, default=2, help="students at once (default: 2)")
-    parser.add_argument("--modes", default="class,one-by-one", help=f"comma-separated, of {', '.join(MODES)}")
+    parser.add_argument(
+        "--modes", default="class,class-cold,one-by-one", help=f"comma-separated, of {', '.join(MODES)}"
+    )
     parser.add_argument("--kit", type=Path, default=ROOT, help="the copy of the kit to time (default: this one)")
     args = parser.parse_args()
     modes = [mode.strip() for mode in args.modes.split(",")]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from autograder import manifest
 from autograder.judge.grading import grade as judge
+from autograder.judge.lanes import Lane
 from autograder.judge.report import Report
 from autograder.judge.submission import locate
 
@@ -31,10 +32,11 @@ def edit(solution: Path, file: str, old: str, new: str) -> None:
     path.write_text(source.replace(old, new))
 
 
-def grade(solution: str | Path, tasks: str | None = None, time_scale: float = 1.0) -> Report:
-    """Grade ``solution`` (a path or a kit package name) on ``tasks`` (an expression; default: all)."""
+def grade(solution: str | Path, tasks: str | None = None, time_scale: float = 1.0, lane: Lane | None = None) -> Report:
+    """Grade ``solution`` (a path or a kit package name) on ``tasks`` (an expression; default: all),
+    in a warm ``lane`` if given (as ``grade-class`` does)."""
     selected = manifest.select_tasks(tasks) if tasks else None
-    return judge(locate(solution), selected, jobs=2, time_scale=time_scale)
+    return judge(locate(solution), selected, jobs=2, time_scale=time_scale, lane=lane)
 
 
 def messages(report: Report, task: str | None = None) -> str:

@@ -329,7 +329,7 @@ def test_the_report_is_one_page_with_its_figures_inlined_and_counts_the_failures
 
 
 def test_a_grading_whose_worker_could_not_start_is_the_kits_failure_and_is_graded_again(tmp_path, monkeypatch):
-    def failing(submission, tasks, jobs, progress, time_scale):
+    def failing(submission, tasks, jobs, progress, time_scale, lane=None):
         outcome = Outcome("crashed", f"{unit.WORKER_FAILED}, so this check did not run: no cgroup")
         progress("import framework/linear.py", outcome)
         return Report(submission.label, tasks, {"linear.forward": outcome})

@@ -74,7 +74,7 @@ def grade_class_command(args: argparse.Namespace) -> int:
         return 2
     say_notes(students)
     try:
-        summary = batch.grade_class(students, out, args.jobs, args.force, tasks, args.time_scale)
+        summary = batch.grade_class(students, out, args.jobs, args.force, tasks, args.time_scale, warm=not args.cold)
     except KeyboardInterrupt:
         print(
             "\ninterrupted: the students graded so far are kept; run the same command again to go on", file=sys.stderr
@@ -169,6 +169,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     grading.add_argument("-m", "--tasks", metavar="TASKS", help="grade only these tasks (as in grade)")
     grading.add_argument(
         "--time-scale", type=positive(float), default=1.0, metavar="F", help="multiply every time limit by F"
+    )
+    grading.add_argument(
+        "--cold",
+        action="store_true",
+        help="start fresh sandboxes for every student instead of the warm lanes (slower: to compare, or to debug)",
     )
     grading.add_argument(
         "--require-isolation",

@@ -1,16 +1,19 @@
 """``grade-class``: grade every student of a submissions folder, several at once, then merge.
 
 Students are graded by threads of this process, ``jobs`` at a time, each calling the
-judge (``judge.grading.grade``) with its own sandboxed workers: a thread mostly waits for
-its workers, and the judge's own work is small, so threads cost no start-up of their own
-where a subprocess per student would import torch once more (see benchmarks/class_grading.py
-for the measurement). Whatever one submission does happens in its workers, so it costs
-only its own checks.
+judge (``judge.grading.grade``) in a warm lane of its own (``judge/lanes.py``): two
+sandboxes that import torch once for the whole class, fork each student's workers, and
+are reset between students (every process the student started killed, every file written
+removed). A thread mostly waits for its workers, and the judge's own work is small, so
+threads cost no start-up of their own where a subprocess per student would import torch once
+more (see benchmarks/class_grading.py for the measurement). Whatever one submission does
+happens in its workers, so it costs only its own checks.
 """
 
 from __future__ import annotations
 
 import os
+import queue
 import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -18,6 +21,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from .. import sandbox
+from ..judge.lanes import Lane
 from . import gradebook, intake, report, similarity, unit
 
 GRADEBOOK, REPORT = "gradebook.csv", "report.html"
@@ -55,10 +60,14 @@ def grade_class(
     time_scale: float = 1.0,
     probes: int | None = None,
     show_progress: bool | None = None,
+    warm: bool = True,
 ) -> Summary:
     """Grade ``students`` into ``out``, ``jobs`` at a time (default: the cores), skipping unchanged ones.
 
-    ``show_progress`` None shows the bar on a terminal, and a line per student elsewhere.
+    ``show_progress`` None shows the bar on a terminal, and a line per student elsewhere. With
+    ``warm`` (and bubblewrap), each job grades its students in a warm lane (``judge/lanes.py``):
+    torch is imported once per lane, not once per student; without, each student's grading
+    starts sandboxes of its own.
     """
     jobs = max(1, jobs or cores())
     probes = probes or probes_per_student(jobs)
@@ -90,18 +99,39 @@ def grade_class(
                 flush=True,
             )
 
+    lanes: queue.SimpleQueue[Lane | None] = queue.SimpleQueue()
+    for _ in range(jobs):
+        lanes.put(Lane() if warm and sandbox.isolation().full else None)
+
+    def grade(entry: intake.Entry) -> tuple[unit.Record, bool]:
+        lane = lanes.get()  # a free one: there are as many as threads
+        try:
+            return unit.grade_student(entry, out, tasks, probes, time_scale, force, lane)
+        finally:
+            lanes.put(lane)
+
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="student")
     try:
-        futures = [pool.submit(unit.grade_student, entry, out, tasks, probes, time_scale, force) for entry in students]
+        futures = [pool.submit(grade, entry) for entry in students]
         for future in as_completed(futures):
             done(*future.result())  # an exception here is a fault of this layer (a full disk): stop, loudly
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
-        bar.close()
         raise
-    pool.shutdown()
-    bar.close()
+    else:
+        pool.shutdown()
+    finally:
+        bar.close()
+        close_lanes(lanes)
     return Summary(records, skipped)
+
+
+def close_lanes(lanes: queue.SimpleQueue[Lane | None]) -> None:
+    """Stop every lane's sandboxes (threads still running hold theirs: those stop with the process)."""
+    while not lanes.empty():
+        lane = lanes.get()
+        if lane is not None:
+            lane.close()
 
 
 def merge(out: Path, students: list[str] | None = None, submissions: Path | None = None) -> list[gradebook.Row]:

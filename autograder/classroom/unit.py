@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .. import manifest
 from ..judge.grading import grade
+from ..judge.lanes import Lane
 from ..judge.report import Report
 from ..judge.runner import Outcome
 from . import intake
@@ -118,8 +119,11 @@ def placeholder(student: str, tasks: tuple[str, ...], status: str, message: str,
     return Report(student, tasks, outcomes, [note])
 
 
-def grade_entry(entry: intake.Entry, tasks: tuple[str, ...], probes: int, time_scale: float) -> tuple[Report, str, str]:
-    """Grade one entry: its report, its status, and the kit's own error message (empty when none)."""
+def grade_entry(
+    entry: intake.Entry, tasks: tuple[str, ...], probes: int, time_scale: float, lane: Lane | None = None
+) -> tuple[Report, str, str]:
+    """Grade one entry (in a warm ``lane``, if given): its report, its status, and the kit's own
+    error message (empty when none)."""
     statuses: set[str] = set()
     kit_failures: list[str] = []
 
@@ -136,7 +140,7 @@ def grade_entry(entry: intake.Entry, tasks: tuple[str, ...], probes: int, time_s
             report = placeholder(entry.student, tasks, "not graded", message, f"not a submission: {refusal}")
             return report, "not a submission", ""
         try:
-            report = grade(submission, tasks, probes, progress, time_scale)
+            report = grade(submission, tasks, probes, progress, time_scale, lane=lane)
         except Exception as error:  # the kit failed, not the student: say so, and grade again next time
             text = f"{type(error).__name__}: {error}"
             message = f"the autograder failed on this submission ({text}); it will be graded again on the next run"
@@ -156,8 +160,10 @@ def grade_student(
     probes: int = 1,
     time_scale: float = 1.0,
     force: bool = False,
+    lane: Lane | None = None,
 ) -> tuple[Record, bool]:
-    """Grade ``entry`` into ``out/<student>/`` unless its last grading there has the same key.
+    """Grade ``entry`` into ``out/<student>/`` (in a warm ``lane``, if given) unless its last
+    grading there has the same key.
 
     Returns the student's record and whether it was reused (skipped).
     """
@@ -168,7 +174,7 @@ def grade_student(
         return record, True
     folder.mkdir(parents=True, exist_ok=True)
     (folder / RECORD).unlink(missing_ok=True)
-    report, status, kit_error = grade_entry(entry, tasks, probes, time_scale)
+    report, status, kit_error = grade_entry(entry, tasks, probes, time_scale, lane)
     report.notes[:0] = [entry.note] if entry.note else []
     write_atomically(folder / RESULTS, json.dumps(report.gradescope(), indent=2) + "\n")
     write_atomically(folder / FEEDBACK, report.feedback())

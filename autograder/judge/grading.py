@@ -16,6 +16,7 @@ import torch
 
 from .. import manifest, sandbox
 from ..manifest import Check
+from .lanes import Lane
 from .prestart import Prestart, prestart
 from .probe import CheckRun, Probe
 from .report import Report, project_of
@@ -195,17 +196,19 @@ def grade(
     progress: Callable[[str, Outcome], None] | None = None,
     time_scale: float = 1.0,
     started: Prestart | None = None,
+    lane: Lane | None = None,
 ) -> Report:
     """Grade ``tasks`` (default: all) of ``submission``; the report lists every check of those tasks.
 
     ``time_scale`` multiplies every check's wall-clock limit (a slow machine, or a test).
     ``started``: the copy and main worker that ``prestart.prestart`` made for these tasks.
+    ``lane``: a warm lane whose sandboxes run the workers (``grade-class``).
     """
     start = time.perf_counter()
     torch.set_num_threads(1)  # the judge's own tensor work is small: the cores are the workers'
     tasks = tasks or tuple(task.name for task in manifest.TASKS)
     checks = manifest.checks_of(tasks)
-    with started or prestart(submission, tasks) as prepared:
+    with started or prestart(submission, tasks, lane) as prepared:
         grading = Grading(submission, prepared.copy, checks)
         grading.notes += prepared.notes
         graded: dict[str, list[str]] = {}
@@ -216,7 +219,9 @@ def grade(
         isolation = sandbox.isolation()
         if graded:
             profiles = ["main"] + (["data"] if any(name.startswith("pair_data.") for name in graded) else [])
-            with Runner(worker_specs(prepared.spec), jobs or sandbox.default_jobs(), progress) as runner:
+            specs = lane.specs if lane else worker_specs(prepared.spec)
+            starter = lane.guest if lane else None
+            with Runner(specs, jobs or sandbox.default_jobs(), progress, starter) as runner:
                 runner.start(profiles, {"main": prepared.adopt()})
                 checks_to_run = grading.jobs(graded, time_scale)
                 runner.prime(checks_to_run)

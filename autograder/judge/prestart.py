@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import manifest, sandbox
+from .lanes import Lane
 from .submission import Submission, copy_sources
 
 TRAINING_TASKS = ("pair_training", "pair_accuracy")  # the submission's code trains with torch.optim
@@ -24,7 +25,7 @@ class Prestart:
     """A grading's copy of the submission (with the notes on what was left out) and its main
     worker, booting. Close it to kill the worker, if nobody adopted it, and remove the copy."""
 
-    folder: tempfile.TemporaryDirectory
+    folder: tempfile.TemporaryDirectory | None  # None: the copy is a lane's folder
     copy: Path
     notes: list[str]
     spec: sandbox.WorkerSpec
@@ -40,7 +41,8 @@ class Prestart:
         if self.worker is not None:
             self.worker.close()
             self.worker = None
-        self.folder.cleanup()
+        if self.folder is not None:
+            self.folder.cleanup()
 
     def __enter__(self) -> Prestart:
         return self
@@ -49,18 +51,24 @@ class Prestart:
         self.close()
 
 
-def prestart(submission: Submission, tasks: tuple[str, ...]) -> Prestart:
+def prestart(submission: Submission, tasks: tuple[str, ...], lane: Lane | None = None) -> Prestart:
     """Copy ``submission`` and start the worker that will run the checks of ``tasks``.
 
     The worker loads torch's optimisers ahead when a training task of a submitted project is
     graded; it is started only when some graded task belongs to a project the submission has.
+    With a warm ``lane``, the copy is the lane's folder and the worker a guest of its sandbox.
     """
+    graded = [task for task in manifest.TASKS if task.name in tasks and task.project in submission.projects]
+    if lane is not None:
+        started = Prestart(None, lane.copy, lane.fill(submission), lane.specs["main"])
+        if graded:
+            started.worker = lane.guest("main")
+        return started
     folder = tempfile.TemporaryDirectory(prefix="autograder-copy-")
     copy = Path(folder.name) / "submission"
     copy.mkdir()
     copy.chmod(0o755)
     notes = copy_sources(submission, copy)
-    graded = [task for task in manifest.TASKS if task.name in tasks and task.project in submission.projects]
     optimizers = any(task.name in TRAINING_TASKS for task in graded)
     spec = sandbox.WorkerSpec(copy, optimizers=optimizers)
     started = Prestart(folder, copy, notes, spec)

@@ -31,6 +31,7 @@ from .. import sandbox
 from ..worker import codec
 from ..worker.channel import FrameReader
 from ..worker.errors import NOTEBOOK
+from .lanes import Guest
 from .messages import CheckFailure
 from .probe import CheckRun, Probe, reply
 from .stuck import Place, innermost
@@ -95,7 +96,7 @@ class Request:
 class Worker:
     """One running sandbox: its process, its channel, its requests in flight."""
 
-    def __init__(self, spec: sandbox.WorkerSpec, started: sandbox.Sandbox | None = None) -> None:
+    def __init__(self, spec: sandbox.WorkerSpec, started: sandbox.Sandbox | Guest | None = None) -> None:
         self.sandbox = started or sandbox.start(spec)
         self.process = self.sandbox.process
         self.reader = FrameReader(self.process.stdout.fileno())
@@ -207,15 +208,18 @@ def death_message(died: dict[str, Any]) -> str:
 
 
 class Runner:
-    """Run jobs on workers made from ``specs`` (one worker per profile: "main", "data")."""
+    """Run jobs on workers made from ``specs`` (one worker per profile: "main", "data"), each
+    started by ``starter`` (profile -> a started worker; default: a new sandbox of its spec)."""
 
     def __init__(
         self,
         specs: dict[str, sandbox.WorkerSpec],
         jobs: int = 2,
         progress: Callable[[str, Outcome], None] | None = None,
+        starter: Callable[[str], sandbox.Sandbox | Guest] | None = None,
     ) -> None:
         self.specs, self.jobs, self.progress = specs, max(1, jobs), progress
+        self.starter = starter
         self.workers: dict[str, Worker] = {}
         self.selector = selectors.DefaultSelector()
         self.cache: dict[str, dict[str, Any]] = {}
@@ -241,7 +245,7 @@ class Runner:
     def worker(self, profile: str, started: sandbox.Sandbox | None = None) -> Worker:
         """The worker of ``profile``, started if needed (or adopted from ``started``)."""
         if profile not in self.workers:
-            worker = Worker(self.specs[profile], started)
+            worker = Worker(self.specs[profile], started or (self.starter(profile) if self.starter else None))
             self.workers[profile] = worker
             self.selector.register(worker.reader.fd, selectors.EVENT_READ, profile)
         return self.workers[profile]

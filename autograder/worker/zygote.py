@@ -44,25 +44,44 @@ DRAIN_LIMIT = 64 * 2**20  # bytes read from a result pipe once its child has exi
 def main(config_text: str) -> None:
     """Run the zygote until stdin closes."""
     config = json.loads(config_text)
+    set_up(config)
+    channel = os.dup(1)
+    os.dup2(2, 1)  # stray prints go to stderr, never into the channel
+    serve(config, boot(config), channel)
+
+
+def set_up(config: dict) -> None:
+    """Prepare this process before it imports anything: its path, no bytecode, non-dumpable, the
+    parent of every orphan its children leave."""
     sys.path[:0] = config["path"]
     sys.dont_write_bytecode = True
     private_process()
     signal.signal(signal.SIGUSR1, signal.SIG_IGN)  # until a child listens for it (watch_stack)
     confine.adopt_orphans()
-    channel = os.dup(1)
-    os.dup2(2, 1)  # stray prints go to stderr, never into the channel
+
+
+def boot(config: dict) -> dict[str, Any]:
+    """Import torch and what every child needs, warm up, and block the kit's imports; return the probes."""
     import torch
 
-    from . import codec, loader, no_autograd  # noqa: F401 (loaded before any child)
-    from .channel import FrameReader, write_all
+    from . import channel, codec, loader, no_autograd  # noqa: F401 (loaded before any child and the blocking)
     from .probes import PROBES
 
-    probes = PROBES
     torch.set_num_threads(config.get("threads", 1))
     torch.set_num_interop_threads(1)
     warm_up(torch, config.get("optimizers", False))
     loader.block_kit_imports()
     gc.freeze()  # a child's collections leave the zygote's objects alone: their pages stay shared
+    return PROBES
+
+
+def serve(config: dict, probes: dict[str, Any], channel: int) -> None:
+    """Say hello on ``channel``, then fork a child for each request read on stdin until it closes."""
+    import torch
+
+    from . import codec
+    from .channel import FrameReader, write_all
+
     hello = {"hello": {"calibration": calibrate(torch), "python": sys.version.split()[0], "torch": torch.__version__}}
     write_all(channel, codec.encode(hello))
 
@@ -244,6 +263,7 @@ def set_limits(limits: dict[str, int]) -> None:
         resource.RLIMIT_FSIZE: limits["file_size"],
         resource.RLIMIT_NOFILE: limits["open_files"],
         resource.RLIMIT_CORE: 0,
+        resource.RLIMIT_MSGQUEUE: 0,  # no POSIX message queue: nothing that outlives the probe unseen
     }
     if limits.get("processes"):
         caps[resource.RLIMIT_NPROC] = limits["processes"]

@@ -3,7 +3,8 @@ not earn, breaks its report, or survives into the next grading.
 
 Every attack of ``framework_attacks`` and ``pairs_attacks`` is graded (several at a time,
 in submissions where their files do not meet), then a clean copy of the reference is graded
-on the same tasks. For each attack:
+on the same tasks, all in one warm lane, one after the other, as ``grade-class`` grades a class
+(so the clean copy is the next student of a class after the attack). For each attack:
 
 (a) each task it attacks loses points;
 (b) the report lists every check of the graded tasks, and its maximum is the manifest's;
@@ -12,7 +13,8 @@ on the same tasks. For each attack:
 and after each grading nothing of the attack is left: the kit's files and the Python
 installation are unchanged, no file or process carries the attack's mark, and no message
 says that the attack found what it looked for (``LEAK-<mark>``). The last test grades a
-clean copy of the whole reference: every point, and the kit still unchanged.
+clean copy of the whole reference with workers of its own (as one student's grading does):
+every point, and the kit still unchanged.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from attack import Attack, Batch, Context, pack
 from grading import ROOT, copy_reference, grade
 
 from autograder import manifest, sandbox
+from autograder.judge.lanes import Lane
 from autograder.judge.runner import MAX_SLOWDOWN
 
 pytestmark = pytest.mark.slow
@@ -235,8 +238,21 @@ def kit_before() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory, context, kit_before):
-    """Grade a batch on first use (its attack submission, then a clean copy), and remember it."""
+def lane():
+    """The warm lane that grades every attack and every clean copy, one after the other, as
+    ``grade-class`` grades a class (None without bubblewrap: each grading starts its own workers)."""
+    if not FULL:
+        yield None
+        return
+    made = Lane()
+    yield made
+    made.close()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, context, kit_before, lane):
+    """Grade a batch on first use (its attack submission, then a clean copy, in the same warm lane),
+    and remember it."""
     done: dict[int, Graded] = {}
 
     def get(number: int) -> Graded:
@@ -251,17 +267,19 @@ def graded(tmp_path_factory, context, kit_before):
         start = time.perf_counter()
         try:
             if batch.route == "judge":
-                outcome.result = from_report(grade(solution, " or ".join(batch.tasks), batch.time_scale), 0.0)
+                outcome.result = from_report(grade(solution, " or ".join(batch.tasks), batch.time_scale, lane), 0.0)
                 outcome.result.seconds = time.perf_counter() - start
             else:
                 outcome.result = run_command(batch, solution, report)
         except Exception:
             outcome.error = traceback.format_exc()
+        if lane is not None:
+            lane.settle()  # reset: what the attack left in the lane is gone before the next student
         outcome.left = leftovers(context, kit_before, outcome.result)
         clean = copy_reference(folder / "clean")
         try:
             start = time.perf_counter()
-            outcome.clean = from_report(grade(clean, " or ".join(batch.tasks)), 0.0)
+            outcome.clean = from_report(grade(clean, " or ".join(batch.tasks), lane=lane), 0.0)
             outcome.clean.seconds = time.perf_counter() - start
         except Exception:
             outcome.clean_error = traceback.format_exc()
