@@ -57,9 +57,12 @@ class Guest:
 
     def close(self) -> None:
         """Close the channel and have the sandbox reset (every process of the student killed)."""
+        if self.home.guest is not self:  # closed already
+            return
         for stream in (self.process.stdin, self.process.stdout):
             with contextlib.suppress(OSError):
                 stream.close()
+        self.home.guest = None
         self.home.reset()
         self.scratch.cleanup()
 
@@ -72,6 +75,7 @@ class WarmSandbox:
         self.started: sandbox.Sandbox | None = None
         self.control: socket.socket | None = None
         self.waiting = 0.0  # seconds the answer it owes may take (0: it owes none)
+        self.guest: Guest | None = None  # the student's zygote running in it, if any
 
     def start(self) -> None:
         """Start the sandbox (cold): it imports torch, then says ready."""
@@ -84,8 +88,10 @@ class WarmSandbox:
         self.control, self.waiting = ours, BOOT_LIMIT
 
     def settle(self) -> None:
-        """Start the sandbox if it does not run, and wait for the answer it owes (boot or reset);
-        start it again where none comes."""
+        """Close the guest still open, if any (a reset), start the sandbox if it does not run, and
+        wait for the answer it owes (boot or reset); start it again where none comes."""
+        if self.guest is not None:
+            self.guest.close()
         if self.started is None:
             self.start()
         if self.waiting and self.answer() != READY:
@@ -103,8 +109,9 @@ class WarmSandbox:
         finally:
             self.waiting = 0.0
 
-    def guest(self) -> Guest:
-        """Fork a student's zygote, once the sandbox is ready, and return its channel."""
+    def fork(self) -> Guest:
+        """Fork a student's zygote, once the sandbox is ready (any guest before it closed), and
+        return its channel."""
         self.settle()
         requests_read, requests_write = os.pipe()
         responses_read, responses_write = os.pipe()
@@ -120,7 +127,8 @@ class WarmSandbox:
                 os.close(requests_read)
                 os.close(responses_write)
         pipes = Pipes(os.fdopen(requests_write, "wb", buffering=0), os.fdopen(responses_read, "rb", buffering=0))
-        return Guest(pipes, scratch, self)
+        self.guest = Guest(pipes, scratch, self)
+        return self.guest
 
     def reset(self) -> None:
         """Ask for a reset; ``settle`` waits for it."""
@@ -136,7 +144,9 @@ class WarmSandbox:
             return ""
 
     def stop(self) -> None:
-        """Kill the sandbox, if it runs."""
+        """Kill the sandbox, if it runs (and its guest)."""
+        if self.guest is not None:
+            self.guest.close()
         if self.control is not None:
             self.control.close()
             self.control = None
@@ -177,7 +187,7 @@ class Lane:
 
     def guest(self, role: str) -> Guest:
         """The student's zygote in the sandbox of ``role``."""
-        return self.sandboxes[role].guest()
+        return self.sandboxes[role].fork()
 
     def close(self) -> None:
         """Stop both sandboxes and remove the folder."""
