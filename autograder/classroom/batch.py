@@ -65,9 +65,9 @@ def grade_class(
     """Grade ``students`` into ``out``, ``jobs`` at a time (default: the cores), skipping unchanged ones.
 
     ``show_progress`` None shows the bar on a terminal, and a line per student elsewhere. With
-    ``warm`` (and bubblewrap), each job grades its students in a warm lane (``judge/lanes.py``):
-    torch is imported once per lane, not once per student; without, each student's grading
-    starts sandboxes of its own.
+    ``warm`` (and bubblewrap, and more students than jobs), each job grades its students in a warm
+    lane (``judge/lanes.py``): torch is imported once per lane, not once per student; otherwise
+    each student's grading starts sandboxes of its own.
     """
     jobs = max(1, jobs or cores())
     probes = probes or probes_per_student(jobs)
@@ -99,9 +99,10 @@ def grade_class(
                 flush=True,
             )
 
+    warm = warm and len(students) > jobs and sandbox.isolation().full  # a lane pays off from its second student
     lanes: queue.SimpleQueue[Lane | None] = queue.SimpleQueue()
     for _ in range(jobs):
-        lanes.put(Lane() if warm and sandbox.isolation().full else None)
+        lanes.put(Lane() if warm else None)
 
     def grade(entry: intake.Entry) -> tuple[unit.Record, bool]:
         lane = lanes.get()  # a free one: there are as many as threads

@@ -68,7 +68,7 @@ class Guest:
 
 
 class WarmSandbox:
-    """A lane's sandbox for one worker role: booted when first needed, reset after each student."""
+    """A lane's sandbox for one worker role: booted once, reset after each student."""
 
     def __init__(self, spec: sandbox.WorkerSpec) -> None:
         self.spec = spec
@@ -172,10 +172,13 @@ class Lane:
         self.sandboxes = {role: WarmSandbox(self.specs[role]) for role in ROLES}
 
     def settle(self) -> None:
-        """Wait until no code of the previous student runs: every sandbox started is reset."""
+        """Wait until no code of the previous student runs: every sandbox is reset (or booted:
+        both boot side by side the first time)."""
         for warm in self.sandboxes.values():
-            if warm.started is not None:  # the others start when first needed
-                warm.settle()
+            if warm.started is None:
+                warm.start()
+        for warm in self.sandboxes.values():
+            warm.settle()
 
     def fill(self, submission: Submission) -> list[str]:
         """Once no code of the previous student runs, put ``submission``'s files in the lane's

@@ -112,7 +112,7 @@ def _earlier_probe_alive():
 _ALIVE = []
 _POOL = concurrent.futures.ProcessPoolExecutor(1)
 _POOL.submit(_linger, _BEATS, _READY)
-for _ in range(200):
+for _ in range(40):  # 2 s: a process that starts at all is ready well within
     if os.path.exists(_READY):
         break
     time.sleep(0.05)
