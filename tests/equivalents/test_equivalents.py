@@ -5,8 +5,9 @@ that change different files, and answer for different checks, share one grading 
 bundle): every check's verdict then belongs to one equivalent alone.
 
 The equivalents test the checks, not the sandbox: the bundles are graded by the real judge on
-warm workers (``warm.workers()``), and the bundles of the first equivalent of each project
-again end to end through the sandbox, which must give every check the same outcome.
+warm workers (``warm.workers()``, several bundles at once, the longest first), and the bundles
+of the first equivalent of each project again end to end through the sandbox, which must give
+every check the same outcome.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from equivalent import Equivalent, apply, build, changed_files, checks_importing
 from framework_equivalents import FRAMEWORK
 from grading import copy_reference, grade
 from pairs_equivalents import PAIRS
-from warm import disagreements, workers
+from warm import disagreements, grade_concurrently, workers
 
 from autograder import manifest
 from autograder.judge.runner import Outcome
@@ -67,17 +68,38 @@ def tasks_of(checks: frozenset[str]) -> list[str]:
     return [task.name for task in manifest.TASKS if task.name in names]
 
 
-def grade_bundle(group: list[Plan], folder: Path) -> dict[str, dict[str, Outcome]]:
-    """Grade one copy holding every equivalent of ``group``: each one's outcomes, by check."""
+class Bundle(NamedTuple):
+    """The equivalents of a group, made together in one copy of the reference, graded once."""
+
+    members: list[Plan]
+    solution: Path
+
+    @property
+    def checks(self) -> frozenset[str]:
+        """The checks that the members answer for."""
+        return frozenset().union(*(member.checks for member in self.members))
+
+
+def prepare(group: list[Plan], folder: Path) -> Bundle:
+    """Make every equivalent of ``group`` in a copy of the reference at ``folder``."""
     solution = copy_reference(folder)
     for member in group:
         apply(member.equivalent.changes, solution)
     for member in group:  # together, each still answers for its own checks only
         assert checks_importing(solution, set(member.files)) == member.checks, member.equivalent.name
-    checks = frozenset().union(*(member.checks for member in group))
-    report = grade(solution, " or ".join(tasks_of(checks)))
+    return Bundle(group, solution)
+
+
+def grade_bundle(bundle: Bundle) -> dict[str, dict[str, Outcome]]:
+    """Grade a bundle's copy: each member's outcomes, by check."""
+    try:
+        report = grade(bundle.solution, " or ".join(tasks_of(bundle.checks)))
+    except Exception:  # the judge crashed: each member's test shows where
+        crash = Outcome("crashed", f"grading this bundle raised:\n{traceback.format_exc()}")
+        return {member.equivalent.name: dict.fromkeys(member.checks, crash) for member in bundle.members}
     return {
-        member.equivalent.name: {name: report.outcomes.get(name) for name in sorted(member.checks)} for member in group
+        member.equivalent.name: {name: report.outcomes.get(name) for name in sorted(member.checks)}
+        for member in bundle.members
     }
 
 
@@ -88,21 +110,21 @@ def groups(tmp_path_factory) -> list[list[Plan]]:
     return bundle([plan(equivalent, folder / f"alone{number}") for number, equivalent in enumerate(EQUIVALENTS)])
 
 
-def grade_all(groups: list[list[Plan]], folder: Path) -> dict[str, dict[str, Outcome]]:
-    """Every equivalent's outcomes, by check, from one grading per bundle.
+def cost(bundle: Bundle) -> tuple[bool, bool]:
+    """How long a bundle's grading takes, for the order of the gradings: the accuracy tasks train,
+    project 1's the longest."""
+    tasks = tasks_of(bundle.checks)
+    return "pair_accuracy" in tasks, "disk_accuracy" in tasks
 
-    The gradings run one after the other (each runs two probes at a time): the judge's
-    scan parses with ``ast``, which CPython 3.11 does not make safe across threads
-    (gh-106905, "AST constructor recursion depth mismatch").
-    """
+
+def grade_all(groups: list[list[Plan]], folder: Path) -> dict[str, dict[str, Outcome]]:
+    """Every equivalent's outcomes, by check, from one grading per bundle, several at a time
+    (``grade_concurrently``)."""
     start = time.perf_counter()
+    bundles = [prepare(group, folder / f"bundle{number}") for number, group in enumerate(groups)]
     results = {}
-    for number, group in enumerate(groups):
-        try:
-            results |= grade_bundle(group, folder / f"bundle{number}")
-        except Exception:  # the judge crashed: each member's test shows where
-            crash = Outcome("crashed", f"grading this bundle raised:\n{traceback.format_exc()}")
-            results |= {member.equivalent.name: dict.fromkeys(member.checks, crash) for member in group}
+    for outcomes in grade_concurrently(bundles, grade_bundle, cost):
+        results |= outcomes
     print(
         f"\n{sum(map(len, groups))} equivalents graded in {len(groups)} gradings, {time.perf_counter() - start:.0f} s"
     )

@@ -3,20 +3,19 @@ crashes, and the only other tasks that lose points are those its ``also`` lists,
 
 The mutants test the checks, not the sandbox: they are graded by the real judge on warm
 workers (``warm.workers()``: no torch import per grading, each probe's answer computed once
-per code it imports), and a sample of them (``SAMPLE``) again end to end through the sandbox,
-which must give every check the same outcome.
+per code it imports, several gradings at once, the longest first), and a sample of them
+(``SAMPLE``) again end to end through the sandbox, which must give every check the same outcome.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from grading import ROOT, copy_reference, grade
 from mutant import Mutant
 from mutants import MUTANTS
-from warm import disagreements, workers
+from warm import disagreements, grade_concurrently, workers
 
 from autograder import manifest
 from autograder.judge.report import Report
@@ -51,16 +50,23 @@ def first(mutants: list[Mutant]) -> list[Mutant]:
 SAMPLE = first(MUTANTS)  # graded through the sandbox too
 
 
+def cost(mutant: Mutant) -> tuple[bool, bool]:
+    """How long a mutant's grading takes, for the order of the gradings: project 1's accuracy training
+    is the longest probe, and it runs all its epochs when the mistake keeps the model from learning."""
+    stops_learning = "pair_accuracy" in mutant.tasks + mutant.also + mutant.borderline
+    return stops_learning, project(mutant) == "pairs"
+
+
 def grade_all(mutants: list[Mutant], folder: Path) -> dict[str, Report]:
-    """Grade every mutant on every task of its project, two at a time."""
+    """Grade every mutant on every task of its project, several at a time (``grade_concurrently``)."""
+    copies = {mutant.name: folder / f"mutant{number}" for number, mutant in enumerate(mutants)}
+    for mutant in mutants:
+        apply(mutant, copies[mutant.name])
 
-    def run(numbered: tuple[int, Mutant]) -> tuple[str, Report]:
-        number, mutant = numbered
-        apply(mutant, folder / f"mutant{number}")
-        return mutant.name, grade(folder / f"mutant{number}", project(mutant))
+    def run(mutant: Mutant) -> Report:
+        return grade(copies[mutant.name], project(mutant))
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(pool.map(run, enumerate(mutants)))
+    return dict(zip(copies, grade_concurrently(mutants, run, cost), strict=True))
 
 
 @pytest.fixture(scope="module")
