@@ -52,8 +52,6 @@ class Guest:
     process: Pipes
     scratch: tempfile.TemporaryDirectory  # stderr.txt: what the zygote printed there
     home: WarmSandbox
-    cgroup: None = None
-    memory_peak: None = None
 
     def close(self) -> None:
         """Close the channel and have the sandbox reset (every process of the student killed)."""
