@@ -170,6 +170,18 @@ def test_the_report_section_shows_each_pair_side_by_side_and_what_the_score_mean
     assert "Not compared" in report.similar_section(None)
 
 
+def test_copies_of_one_source_are_one_group_and_the_report_names_it(independent, tmp_path):
+    source = copy_reference(tmp_path / "alice")
+    students = {"alice": source, "bob": disguised_copy(source, tmp_path / "bob")}
+    students["carol"] = disguised_copy(students["bob"], tmp_path / "carol")
+    other = next(name for name in independent if name != "reference")
+    students["dave"] = independent[other]
+    found = similarity.of_folders(students)
+    assert len(found.pairs) == 3
+    assert found.groups() == [["alice", "bob", "carol"]]
+    assert "<li>alice, bob, carol</li>" in report.similar_section(found)
+
+
 def test_merge_with_the_submissions_folder_compares_the_students_in_its_report(tmp_path):
     submissions, out = tmp_path / "submissions", tmp_path / "out"
     copy_reference(submissions / "alice")

@@ -327,11 +327,13 @@ def similar_section(similar: similarity.Similarity | None) -> str:
         ]
         for pair in similar.pairs
     ]
+    groups = "".join(f"<li>{html.escape(', '.join(names))}</li>" for names in similar.groups())
+    grouped = f"<p>Students linked by these pairs, directly or through one another:</p><ul>{groups}</ul>"
     listed = table(["student", "student", "score", "fingerprints in common", "share of each"], rows, {2, 3, 4})
     shown = "".join(side_by_side(pair, i == 0) for i, pair in enumerate(similar.pairs[:PAIRS_SHOWN]))
     more = len(similar.pairs) - PAIRS_SHOWN
     rest = f"<p>The {more} other pairs are in the table above.</p>" if more > 0 else ""
-    return meaning + listed + shown + rest
+    return meaning + listed + grouped + shown + rest
 
 
 def side_by_side(pair: similarity.Pair, opened: bool) -> str:

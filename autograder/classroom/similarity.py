@@ -189,6 +189,19 @@ class Similarity:
     pairs: list[Pair]
     threshold: float = THRESHOLD
 
+    def groups(self) -> list[list[str]]:
+        """The students linked by listed pairs, directly or through others (copies of one source
+        are one group), each sorted; the largest groups first."""
+        linked: dict[str, set[str]] = {}
+        for pair in self.pairs:
+            names = {pair.first.student, pair.second.student}
+            for member in list(names):
+                names |= linked.get(member, set())
+            for member in names:
+                linked[member] = names
+        found = {frozenset(names) for names in linked.values()}
+        return sorted((sorted(names) for names in found), key=lambda names: (-len(names), names))
+
 
 def tokens(source: str) -> list[tuple[str, int]]:
     """The normalised tokens of Python source, each with its line (see the module's docstring).
