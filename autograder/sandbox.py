@@ -104,6 +104,15 @@ class WorkerSpec:
     optimizers: bool = False
 
 
+def worker_specs(main: WorkerSpec) -> dict[str, WorkerSpec]:
+    """The two workers of a grading: ``main``, without any dataset, and one like it that sees the
+    MNIST files (and runs no training)."""
+    from reference.pairs.mnist import resolve_data_dir
+
+    data = WorkerSpec(main.submission, data_dir=resolve_data_dir(), threads=main.threads)
+    return {"main": main, "data": data}
+
+
 def default_jobs() -> int:
     """Probes run at once: the cores this process may use, at most 2 (checks are small)."""
     return max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))

@@ -180,15 +180,6 @@ class Grading:
         return kept
 
 
-def worker_specs(main: sandbox.WorkerSpec) -> dict[str, sandbox.WorkerSpec]:
-    """The two workers of a grading: ``main``, without any dataset, and one like it that sees the
-    MNIST files (and runs no training)."""
-    from reference.pairs.mnist import resolve_data_dir
-
-    data = sandbox.WorkerSpec(main.submission, data_dir=resolve_data_dir(), threads=main.threads)
-    return {"main": main, "data": data}
-
-
 def grade(
     submission: Submission,
     tasks: tuple[str, ...] | None = None,
@@ -219,7 +210,7 @@ def grade(
         isolation = sandbox.isolation()
         if graded:
             profiles = ["main"] + (["data"] if any(name.startswith("pair_data.") for name in graded) else [])
-            specs = lane.specs if lane else worker_specs(prepared.spec)
+            specs = lane.specs if lane else sandbox.worker_specs(prepared.spec)
             starter = lane.guest if lane else None
             with Runner(specs, jobs or sandbox.default_jobs(), progress, starter) as runner:
                 runner.start(profiles, {"main": prepared.adopt()})

@@ -30,7 +30,6 @@ from .submission import Submission, copy_sources
 
 BOOT_LIMIT = 120.0  # seconds for a lane's sandbox to import torch and say ready
 RESET_LIMIT = 10.0  # seconds for a reset (it kills processes and empties folders)
-ROLES = ("main", "data")
 
 
 class LaneError(RuntimeError):
@@ -157,17 +156,12 @@ class Lane:
     """A folder for one student's files and a warm sandbox per worker role that sees it."""
 
     def __init__(self) -> None:
-        from reference.pairs.mnist import resolve_data_dir
-
         self.folder = tempfile.TemporaryDirectory(prefix="autograder-lane-")
         self.copy = Path(self.folder.name) / "submission"
         self.copy.mkdir()
         self.copy.chmod(0o755)
-        self.specs = {
-            "main": sandbox.WorkerSpec(self.copy, optimizers=True),
-            "data": sandbox.WorkerSpec(self.copy, data_dir=resolve_data_dir()),
-        }
-        self.sandboxes = {role: WarmSandbox(self.specs[role]) for role in ROLES}
+        self.specs = sandbox.worker_specs(sandbox.WorkerSpec(self.copy, optimizers=True))  # any student may train
+        self.sandboxes = {role: WarmSandbox(spec) for role, spec in self.specs.items()}
 
     def settle(self) -> None:
         """Wait until no code of the previous student runs: every sandbox is reset (or booted:
@@ -183,7 +177,10 @@ class Lane:
         folder; return the notes on what was left out."""
         self.settle()
         for entry in list(self.copy.iterdir()):  # emptied in place: the sandboxes see this very folder
-            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
         return copy_sources(submission, self.copy)
 
     def guest(self, role: str) -> Guest:
