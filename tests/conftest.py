@@ -1,5 +1,5 @@
 """Shared setup of the kit's tests: the helpers' folder on the path, pytester, the cost markers,
-and the fixed secrets of the tests that grade.
+the fixed secrets of the tests that grade, and the warm lane they may grade in.
 
 A test marked with what it costs (``grading``, ``training``, ``browser``, ``nbgrader``, ``slurm``)
 is also ``slow``: ``pytest -m "not slow"`` is the quick run.
@@ -17,7 +17,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import grading  # the helpers' folder, just put on the path
 
+from autograder import sandbox
 from autograder.judge import secret
+from autograder.judge.lanes import Lane
 
 pytest_plugins = ["pytester"]
 COSTS = ("grading", "training", "browser", "nbgrader", "slurm")
@@ -54,3 +56,18 @@ def fixed_secrets() -> Iterator[None]:
         patch.setattr(secret, "draw", draw)
         patch.setattr(grading, "judge", fixed_judge)
         yield
+
+
+@pytest.fixture(scope="session")
+def lane() -> Iterator[Lane | None]:
+    """One warm lane for the session, as ``grade-class`` grades a class: the gradings that take it
+    (``grade(..., lane=lane)``) are students graded one after the other, each in sandboxes reset
+    after the one before, without booting two sandboxes (torch imported in each) per grading.
+    The tests of what a student's own run does (``python -m autograder``, one grading's workers)
+    grade cold. None without bubblewrap: each grading then starts its own workers."""
+    if not sandbox.isolation().full:
+        yield None
+        return
+    made = Lane()
+    yield made
+    made.close()

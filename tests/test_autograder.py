@@ -19,14 +19,14 @@ def points(task: str) -> float:
 
 @pytest.fixture(scope="module")
 def reference():
-    """The report of the reference, every task."""
+    """The report of the reference, every task, graded cold as a student's own run grades it."""
     return grade("reference")
 
 
 @pytest.fixture(scope="module")
-def exercises():
+def exercises(lane):
     """The report of the untouched exercises, every task."""
-    return grade("exercises")
+    return grade("exercises", lane=lane)
 
 
 def test_the_reference_gets_every_point_of_the_manifest(reference):
@@ -120,10 +120,10 @@ def test_a_copy_outside_the_kit_graded_from_its_own_folder(tmp_path):
     assert status == 0 and "(100%)" in out
 
 
-def test_a_syntax_error_is_noted_once_and_costs_only_the_checks_that_import_the_file(tmp_path):
+def test_a_syntax_error_is_noted_once_and_costs_only_the_checks_that_import_the_file(tmp_path, lane):
     solution = copy_reference(tmp_path / "student")
     (solution / "framework" / "optim.py").write_text("def step(:\n")
-    report = grade(solution, "framework")
+    report = grade(solution, "framework", lane=lane)
     assert sum("framework/optim.py has a syntax error at line 1" in note for note in report.notes) == 1
     assert report.task_score("sgd") == (0, points("sgd"))
     for task in ("activations", "linear", "sequential", "loss", "float64"):
@@ -133,10 +133,10 @@ def test_a_syntax_error_is_noted_once_and_costs_only_the_checks_that_import_the_
     )
 
 
-def test_an_exception_at_import_is_noted_once(tmp_path):
+def test_an_exception_at_import_is_noted_once(tmp_path, lane):
     solution = copy_reference(tmp_path / "student")
     edit(solution, "framework/loss.py", "import torch\n", "import torch\n\nraise ValueError('broken on purpose')\n")
-    report = grade(solution, "loss or linear")
+    report = grade(solution, "loss or linear", lane=lane)
     assert (
         sum("importing framework/loss.py failed" in note and "broken on purpose" in note for note in report.notes) == 1
     )
@@ -144,31 +144,31 @@ def test_an_exception_at_import_is_noted_once(tmp_path):
     assert report.task_score("linear") == (points("linear"),) * 2
 
 
-def test_importing_the_reference_loses_the_task(tmp_path):
+def test_importing_the_reference_loses_the_task(tmp_path, lane):
     solution = copy_reference(tmp_path / "student")
     edit(solution, "framework/optim.py", "import torch\n", "import torch\n\nimport reference.framework  # noqa\n")
-    report = grade(solution, "sgd or loss")
+    report = grade(solution, "sgd or loss", lane=lane)
     assert report.task_score("sgd") == (0, points("sgd")) and report.task_score("loss") == (points("loss"),) * 2
     assert "reference" in messages(report, "sgd")
 
 
-def test_autograd_in_the_framework_loses_the_task_with_file_line_and_rule(tmp_path):
+def test_autograd_in_the_framework_loses_the_task_with_file_line_and_rule(tmp_path, lane):
     solution = copy_reference(tmp_path / "student")
     edit(solution, "framework/activations.py", "import torch\n", "import torch\nimport torch.autograd  # noqa\n")
-    report = grade(solution, "activations or loss")
+    report = grade(solution, "activations or loss", lane=lane)
     assert report.task_score("activations")[0] == 0 and report.task_score("loss") == (points("loss"),) * 2
     assert "framework/activations.py:" in messages(report, "activations")
     assert "torch.autograd" in messages(report, "activations")
 
 
-def test_an_error_points_at_the_students_file_and_line(tmp_path):
+def test_an_error_points_at_the_students_file_and_line(tmp_path, lane):
     solution = copy_reference(tmp_path / "student")
     edit(solution, "framework/loss.py", "return difference.pow(2).mean()", "return difference.pow(2).mean(dim=5)")
-    text = messages(grade(solution, "loss"), "loss")
+    text = messages(grade(solution, "loss", lane=lane), "loss")
     assert "your code raised IndexError" in text and "framework/loss.py:" in text and "MSELoss.forward" in text
 
 
-def test_an_endless_loop_is_stopped_and_grading_goes_on(tmp_path):
+def test_an_endless_loop_is_stopped_and_grading_goes_on(tmp_path, lane):
     solution = copy_reference(tmp_path / "student")
     edit(
         solution,
@@ -176,12 +176,12 @@ def test_an_endless_loop_is_stopped_and_grading_goes_on(tmp_path):
         "    def step(self) -> None:\n",
         "    def step(self) -> None:\n        while True:\n            pass\n",
     )
-    report = grade(solution, "sgd or loss", time_scale=0.1)
+    report = grade(solution, "sgd or loss", time_scale=0.1, lane=lane)
     assert report.task_score("sgd") == (0, points("sgd")) and report.task_score("loss") == (points("loss"),) * 2
     assert "took longer than" in messages(report, "sgd")
 
 
-def test_a_student_notimplementederror_keeps_its_own_text(tmp_path):
+def test_a_student_notimplementederror_keeps_its_own_text(tmp_path, lane):
     solution = copy_reference(tmp_path / "student")
     edit(
         solution,
@@ -189,7 +189,7 @@ def test_a_student_notimplementederror_keeps_its_own_text(tmp_path):
         "        if self.bias is None:\n            return x @ self.weight.T\n",
         "        if self.bias is None:\n            raise NotImplementedError('bias=False is not supported')\n",
     )
-    report = grade(solution, "framework")
+    report = grade(solution, "framework", lane=lane)
     text = messages(report, "linear")
     assert "bias=False is not supported" in text and "not implemented yet" not in text
     # One missing feature, one check: the io checks save a bias-free layer too, but never call forward.

@@ -80,25 +80,25 @@ def test_a_cause_shared_by_several_checks_is_said_once_with_the_checks_on_one_li
 
 
 @pytest.mark.grading
-def test_a_syntax_error_is_said_once_and_lists_what_it_costs(tmp_path):
+def test_a_syntax_error_is_said_once_and_lists_what_it_costs(tmp_path, lane):
     solution = copy_reference(tmp_path / "student")
     edit(solution, "framework/linear.py", "self.save_for_backward(x)\n", "self.save_for_backward(x\n")
-    text = grade(solution, "linear or sgd").feedback()
+    text = grade(solution, "linear or sgd", lane=lane).feedback()
     assert text.count("framework/linear.py has a syntax error") == 1 and "see the note" not in text, text
     assert f"it costs {costs(LINEAR)}: {', '.join(check.name for check in LINEAR)}\n" in text, text
 
 
 @pytest.mark.grading
-def test_a_derivative_written_1_minus_y_costs_only_the_tanh_backward_check(tmp_path):
+def test_a_derivative_written_1_minus_y_costs_only_the_tanh_backward_check(tmp_path, lane):
     solution = copy_reference(tmp_path / "student")
     edit(solution, "framework/activations.py", "derivative = 1 - y * y", "derivative = 1 - y")
-    report = grade(solution, "activations")
+    report = grade(solution, "activations", lane=lane)
     assert [check.name for check, _ in report.failures()] == ["activations.tanh_backward"], report.feedback()
     assert "tanh' written as 1 - tanh(s) instead of 1 - tanh(s)^2" in messages(report)
 
 
 @pytest.mark.grading
-def test_an_activation_that_assumes_n_by_d_loses_only_any_shape(tmp_path):
+def test_an_activation_that_assumes_n_by_d_loses_only_any_shape(tmp_path, lane):
     solution = copy_reference(tmp_path / "student")
     edit(
         solution,
@@ -106,7 +106,7 @@ def test_an_activation_that_assumes_n_by_d_loses_only_any_shape(tmp_path):
         "derivative = positive.to(grad_output.dtype)",
         "derivative = positive.to(grad_output.dtype).view(-1, grad_output.shape[1])",
     )
-    report = grade(solution, "activations")
+    report = grade(solution, "activations", lane=lane)
     assert [check.name for check, _ in report.failures()] == ["activations.any_shape"], report.feedback()
     assert "ReLU" in messages(report)
 
@@ -126,10 +126,10 @@ def expiries(monkeypatch) -> list[int]:
 
 
 @pytest.mark.grading
-def test_an_endless_loop_is_waited_for_once_and_named_where_it_is(tmp_path, expiries):
+def test_an_endless_loop_is_waited_for_once_and_named_where_it_is(tmp_path, expiries, lane):
     solution = copy_reference(tmp_path / "student")
     edit(solution, "framework/linear.py", "        self.save_for_backward(x)\n", LOOPING)
-    report = grade(solution, "linear or loss", time_scale=0.1)
+    report = grade(solution, "linear or loss", time_scale=0.1, lane=lane)
     assert report.task_score("linear") == (0, points(LINEAR)), report.feedback()
     assert report.task_score("loss") == (points(LOSS), points(LOSS)), report.feedback()
     assert len(expiries) == 1, expiries  # one wall-clock limit; the other probes stopped at a few looks
@@ -144,7 +144,7 @@ def test_an_endless_loop_is_waited_for_once_and_named_where_it_is(tmp_path, expi
 
 
 @pytest.mark.grading
-def test_a_check_that_never_stays_in_the_loop_keeps_its_points(tmp_path, expiries):
+def test_a_check_that_never_stays_in_the_loop_keeps_its_points(tmp_path, expiries, lane):
     solution = copy_reference(tmp_path / "student")
     edit(
         solution,
@@ -152,7 +152,7 @@ def test_a_check_that_never_stays_in_the_loop_keeps_its_points(tmp_path, expirie
         "            return x @ self.weight.T\n",
         "            while True:\n                pass\n",  # only without a bias
     )
-    report = grade(solution, "linear", time_scale=0.1)
+    report = grade(solution, "linear", time_scale=0.1, lane=lane)
     assert [check.name for check, _ in report.failures()] == ["linear.no_bias"], report.feedback()
     assert len(expiries) == 1 and re.search(
         r"framework/linear.py:\d+ in Linear.forward: (while True:|pass)\n", messages(report)

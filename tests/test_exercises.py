@@ -376,7 +376,7 @@ def exercises_with_solutions(destination, tasks: tuple[str, ...] | None = None):
 
 
 @pytest.mark.grading
-def test_exercises_with_the_solutions_restored_get_every_point(tmp_path):
+def test_exercises_with_the_solutions_restored_get_every_point(tmp_path, lane):
     from grading import grade
 
     solution = exercises_with_solutions(tmp_path / "restored")
@@ -384,7 +384,7 @@ def test_exercises_with_the_solutions_restored_get_every_point(tmp_path):
         reference = (exercises.REFERENCE / path.relative_to(solution)).read_text()
         if path.name != "__init__.py":  # the package docstring describes the exercises
             assert path.read_text() == reference.replace(*exercises.COMMAND_NAMES), path
-    result = grade(solution)
+    result = grade(solution, lane=lane)
     assert result.score == result.max_score == manifest.TOTAL, result.feedback()
 
 
@@ -409,12 +409,12 @@ def test_every_task_with_stubs_is_written_alone_once():
 
 @pytest.mark.grading
 @pytest.mark.parametrize("written", ONE_TASK_EACH, ids=["+".join(written) for written in ONE_TASK_EACH])
-def test_the_exercises_with_one_task_written_get_that_task_only(tmp_path, written):
+def test_the_exercises_with_one_task_written_get_that_task_only(tmp_path, written, lane):
     """Each task is gradable on its own: the checks run the kit's own parts wherever they do not test
     the task's. Every point lost is lost to a stub not written yet."""
     from grading import grade
 
-    result = grade(exercises_with_solutions(tmp_path / "solution", written))
+    result = grade(exercises_with_solutions(tmp_path / "solution", written), lane=lane)
     for task in manifest.TASKS:
         earned, possible = result.task_score(task.name)
         assert earned == (possible if task.name in written else 0), (task.name, result.feedback())

@@ -113,7 +113,7 @@ def test_a_thread_cannot_be_started_after_the_guard(tmp_path, monkeypatch):
 
 
 @pytest.mark.grading
-def test_a_use_the_scan_misses_is_charged_as_a_finding_of_its_file(tmp_path, monkeypatch):
+def test_a_use_the_scan_misses_is_charged_as_a_finding_of_its_file(tmp_path, monkeypatch, lane):
     """End to end, through the sandbox, with the scan blinded: the run-time ban alone charges every check
     that imports the file, and names its line."""
     from grading import copy_reference, edit, grade
@@ -137,7 +137,7 @@ def test_a_use_the_scan_misses_is_charged_as_a_finding_of_its_file(tmp_path, mon
         "            leaf = torch.zeros_like(y, requires_grad=True)\n"
         "            derivative = (1 - (leaf + y) ** 2) + 0 * leaf\n",
     )
-    report = grade(solution, "activations or sgd")
+    report = grade(solution, "activations or sgd", lane=lane)
     charged = {check.name for check, _ in report.failures()}
     assert "activations.tanh_backward" in charged and "activations.any_shape" in charged, report.feedback()
     assert not any(name.startswith("sgd.") for name in charged), report.feedback()

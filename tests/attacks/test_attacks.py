@@ -3,8 +3,9 @@ not earn, breaks its report, or survives into the next grading.
 
 Every attack of ``framework_attacks`` and ``pairs_attacks`` is graded (several at a time,
 in submissions where their files do not meet), then a clean copy of the reference is graded
-on the same tasks, all in one warm lane, one after the other, as ``grade-class`` grades a class
-(so the clean copy is the next student of a class after the attack). For each attack:
+on the same tasks, all in the session's warm lane (``lane``, tests/conftest.py), one after
+the other, as ``grade-class`` grades a class (so the clean copy is the next student of a
+class after the attack). For each attack:
 
 (a) each task it attacks loses points;
 (b) the report lists every check of the graded tasks, and its maximum is the manifest's;
@@ -45,7 +46,6 @@ from attack import Attack, Batch, Context, pack
 from grading import ROOT, copy_reference, grade
 
 from autograder import manifest, sandbox
-from autograder.judge.lanes import Lane
 from autograder.judge.runner import MAX_SLOWDOWN
 
 pytestmark = pytest.mark.slow
@@ -235,18 +235,6 @@ def context(tmp_path_factory) -> Context:
 def kit_before() -> dict[str, str]:
     """The kit's fingerprint before any attack."""
     return fingerprint()
-
-
-@pytest.fixture(scope="module")
-def lane():
-    """The warm lane that grades every attack and every clean copy, one after the other, as
-    ``grade-class`` grades a class (None without bubblewrap: each grading starts its own workers)."""
-    if not FULL:
-        yield None
-        return
-    made = Lane()
-    yield made
-    made.close()
 
 
 @pytest.fixture(scope="module")

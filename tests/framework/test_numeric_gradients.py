@@ -276,11 +276,11 @@ def test_every_mutant_of_a_backward_pass_fails_its_backward_check_with_its_direc
 
 
 @pytest.mark.grading
-def test_a_grading_through_the_sandbox_runs_the_numeric_checks_and_names_the_mistake(tmp_path):
+def test_a_grading_through_the_sandbox_runs_the_numeric_checks_and_names_the_mistake(tmp_path, lane):
     solution = copy_reference(tmp_path / "solution")
     path = solution / "framework" / "activations.py"
     path.write_text(path.read_text().replace("derivative = 1 - y * y", "derivative = y * y - 1"))
-    report = grade(solution, "activations or disk_accuracy")
+    report = grade(solution, "activations or disk_accuracy", lane=lane)
     names = ("activations.tanh_backward", "disk_accuracy.numeric_gradient")
     tanh, network = (manifest.CHECKS_BY_NAME[name] for name in names)
     assert not report.outcome(tanh).passed and "sign error" in report.outcome(tanh).message
