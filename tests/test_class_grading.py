@@ -411,9 +411,11 @@ HOG = (
     "            kept.append(torch.ones(2**24))\n",
 )
 
-# Every fourth mutant, of those that still learn the pairs (a pairs model that never reaches the
-# threshold trains all its epochs twice, two to three times a copy of the reference's grading).
-CLASS_MUTANTS = [mutant for mutant in MUTANTS if "pair_accuracy" not in (*mutant.tasks, *mutant.also)][::4]
+# Every fourth mutant, of those whose pairs model still learns and stops early: one that never gets
+# 90% of its monitor pairs right trains all 25 epochs twice, two to three times a copy of the
+# reference's grading (those that lose pair_accuracy, and a comparison wrong at ties, 10% of pairs).
+FULL_EPOCHS = {"pair_accuracy", "comparison"}
+CLASS_MUTANTS = [mutant for mutant in MUTANTS if not FULL_EPOCHS & {*mutant.tasks, *mutant.also}][::4]
 
 SEGFAULT = """
 
@@ -425,35 +427,43 @@ WINDOWS = as_strided(numpy.zeros(4), shape=(2**30,), strides=(4096,)).sum()
 """
 
 
+def copy_project(destination: Path, project: str) -> Path:
+    """A student who hands in ``project`` of the reference alone (at ``destination``)."""
+    student = copy_reference(destination)
+    shutil.rmtree(student / ("pairs" if project == "framework" else "framework"))
+    return student
+
+
 def make_class(folder: Path) -> dict[str, tuple[str, str]]:
-    """Write a class of 30 into ``folder``: student -> (status, score: "full", "zero" or "partial")."""
+    """Write a class of 30 into ``folder``: student -> (status, score: "full", "zero" or "partial").
+
+    A student whose mistake is in one project hands in that project alone: the other one, graded
+    in full five times already (the copies of the reference), would add nothing but time."""
     expected = {}
     for number in range(1, 4):  # with the zipped one and the notebooks, five copies of the reference
         copy_reference(folder / f"reference{number}")
         expected[f"reference{number}"] = ("graded", "full")
     shutil.copytree(ROOT / "exercises", folder / "exercises", ignore=shutil.ignore_patterns("__pycache__"))
     expected["exercises"] = ("graded", "zero")
-    for number, mutant in enumerate(CLASS_MUTANTS):  # each hands in the project it gets wrong, graded alone
-        student = copy_reference(folder / f"mutant{number:02d}")
+    for number, mutant in enumerate(CLASS_MUTANTS):
+        student = copy_project(folder / f"mutant{number:02d}", mutant.file.partition("/")[0])
         for old, new in mutant.edits:
             edit(student, mutant.file, old, new)
-        other = "pairs" if mutant.file.startswith("framework/") else "framework"
-        shutil.rmtree(student / other)
         expected[f"mutant{number:02d}"] = ("graded", "partial")
-    broken = copy_reference(folder / "syntax_error")
+    broken = copy_project(folder / "syntax_error", "framework")
     edit(broken, "framework/linear.py", "def backward(self, grad_output", "def backward(self grad_output")
-    missing = copy_reference(folder / "missing_file")
+    missing = copy_project(folder / "missing_file", "pairs")
     (missing / "pairs" / "models.py").unlink()
-    pairs_only = copy_reference(folder / "pairs_only")
-    shutil.rmtree(pairs_only / "framework")
-    hanging = copy_reference(folder / "hanging")
+    copy_project(folder / "pairs_only", "pairs")
+    hanging = copy_project(folder / "hanging", "framework")
     edit(hanging, *HANG)
-    hog = copy_reference(folder / "memory_hog")  # the memory limit refuses the allocation: its checks fail
+    hog = copy_project(folder / "memory_hog", "framework")  # the memory limit refuses the allocation: its checks fail
     edit(hog, *HOG)
-    quits = copy_reference(folder / "exits_at_import")  # the worker reports SystemExit: a note, the file's checks lost
+    # The worker reports SystemExit: a note, and the checks of the file lost.
+    quits = copy_project(folder / "exits_at_import", "pairs")
     with open(quits / "pairs" / "training.py", "a") as stream:
         stream.write('\n\nraise SystemExit("done")\n')
-    crashes = copy_reference(folder / "segfault_at_import")  # the child dies of SIGSEGV: crashed
+    crashes = copy_project(folder / "segfault_at_import", "pairs")  # the child dies of SIGSEGV: crashed
     with open(crashes / "pairs" / "training.py", "a") as stream:
         stream.write(SEGFAULT)
     expected |= {name: ("graded", "partial") for name in ("syntax_error", "missing_file", "pairs_only", "memory_hog")}
@@ -663,7 +673,7 @@ def test_the_kubernetes_job_command_run_for_every_index_then_merge_gives_the_sam
 def test_run_autograder_in_gradescopes_layout_grades_the_reference_the_exercises_and_a_broken_one(tmp_path):
     made = kit("gradescope", "--out", str(tmp_path / "autograder.zip"))
     assert made.returncode == 0, made.stderr
-    broken = copy_reference(tmp_path / "broken")
+    broken = copy_project(tmp_path / "broken", "framework")
     edit(broken, "framework/optim.py", "def step(self", "def step(self,,")
     submissions = {"reference": ROOT / "reference", "exercises": ROOT / "exercises", "broken": broken}
     scores = {}
