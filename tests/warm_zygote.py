@@ -30,6 +30,7 @@ def warm_up() -> None:
 
     torch.set_num_threads(1)
     zygote.warm_up(torch, optimizers=True)
+    zygote.collapse_memory()  # every zygote and probe is a fork of this server
 
 
 def reap() -> None:

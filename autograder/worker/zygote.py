@@ -39,6 +39,8 @@ CALIBRATION_STEPS = 3000  # about 20 ms on an idle 2-core machine of 2026
 STACK_WAIT = 0.5  # seconds a child may take to write its stack once asked
 STACK_LIMIT = 20_000  # bytes of a stack sent back
 DRAIN_LIMIT = 64 * 2**20  # bytes read from a result pipe once its child has exited
+MADV_COLLAPSE = 25  # from <linux/mman.h> (Linux 6.1): back a range with huge pages now
+HUGE_PAGES = Path("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size")
 
 
 def main(config_text: str) -> None:
@@ -159,6 +161,38 @@ def warm_up(torch: Any, optimizers: bool) -> None:
             optimizer.step()
     os.environ.clear()
     os.environ.update(environment)
+
+
+def collapse_memory() -> int:
+    """Back this process's private anonymous memory (the heap and torch's arenas, about 300 MiB once
+    torch is warm) with huge pages where the kernel can (``MADV_COLLAPSE``, Linux 6.1; elsewhere
+    nothing changes); return the bytes collapsed. A fork then copies one page-table entry per 2 MiB
+    instead of 512, and a child still copies only the small pages it writes: a probe's fork and exit
+    cost about 5 ms of CPU instead of 30 (``benchmarks/fork.py``). It costs about 0.8 CPU-s once,
+    which a long-lived server (a warm lane's) repays in its first students; a zygote started for one
+    grading does not call it."""
+    try:
+        size = int(HUGE_PAGES.read_text())
+    except (OSError, ValueError):  # no sysfs in the sandbox: the size of x86_64's and 4 KiB-page arm64's
+        size = 2**21 if resource.getpagesize() == 4096 else 0
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        with open("/proc/self/maps") as maps:
+            regions = [line.split() for line in maps]
+    except (OSError, AttributeError):  # not Linux
+        return 0
+    asked = 0
+    for fields in regions if size else []:
+        private_writable = fields[1][1] == "w" and fields[1][3] == "p"
+        if private_writable and (len(fields) == 5 or fields[5] == "[heap]"):
+            low, high = (int(bound, 16) for bound in fields[0].split("-"))
+            start, end = -(-low // size) * size, high // size * size
+            if end > start and libc.madvise(start, end - start, MADV_COLLAPSE) == 0:
+                asked += end - start
+    return asked
 
 
 def calibrate(torch: Any) -> float:
