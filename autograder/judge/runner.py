@@ -371,10 +371,21 @@ class Runner:
             ready = [worker for worker in self.workers.values() if worker.ready]
             deadlines += [worker.looks.get(key, now) for worker in ready for key in worker.inflight]
         timeout = max(0.0, min(deadlines) - now) if deadlines else 0.05
-        writing = any(worker.outbox for worker in self.workers.values())
-        events = self.selector.select(min(timeout, 0.01) if writing else timeout)
+        # A request larger than the pipe (the accuracy check's pairs: 8 MB) is written as the worker
+        # reads it: wake up as soon as its pipe has room, not after a fixed pause per pipeful.
+        writing = [worker.process.stdin.fileno() for worker in self.workers.values() if worker.outbox]
+        for descriptor in writing:
+            self.selector.register(descriptor, selectors.EVENT_WRITE)
+        try:
+            events = self.selector.select(timeout)
+        finally:
+            for descriptor in writing:
+                self.selector.unregister(descriptor)
         for key, _ in events:
-            self.read(key.data)
+            if key.data is not None:  # an answer; a pipe with room is written below
+                self.read(key.data)
+        for worker in self.workers.values():
+            worker.flush()
         self.watch()
         self.expire()
 
