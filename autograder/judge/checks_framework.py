@@ -621,7 +621,7 @@ def expected_chain(parameters: list[list[torch.Tensor]], x: torch.Tensor, g: tor
         leaves = [x.double().requires_grad_()] + [t.double().requires_grad_() for pair in parameters for t in pair]
         grouped = [leaves[1 + 2 * i : 3 + 2 * i] for i in range(len(parameters))]
         output = reference_chain(grouped, leaves[0])
-        gradients = torch.autograd.grad(output, leaves, g.double())
+        gradients = numeric.vector_jacobian([output], leaves, [g.double()])
     return {"output": output.detach(), "grad_input": gradients[0], "grads": list(gradients[1:])}
 
 

@@ -26,6 +26,7 @@ from ..worker.probes_pairs import Comparisons, DigitLayouts, DrawnSets, LossTerm
 from ..worker.trusted import TRUSTED_PAIR_PARTS, TrustedPairModel, TrustedPairOutput, trusted_pair_model
 from . import secret
 from .messages import CheckFailure, close, describe, expect, expect_close, fail, mistake, show, tensor
+from .numeric import vector_jacobian
 from .probe import CheckRun, Probe
 from .runner import NOT_IMPLEMENTED, failure_message
 
@@ -980,7 +981,7 @@ def direct(data: Pairs, output_grads: dict[str, torch.Tensor]) -> dict[str, torc
     model = trusted_pair_model(0)
     with torch.enable_grad():
         digits = model.digit_head(data.input.flatten(2) / 255).detach().requires_grad_()
-        (path,) = torch.autograd.grad(model.comparison_head(digits.flatten(1)), digits, output_grads["comparison"])
+        (path,) = vector_jacobian([model.comparison_head(digits.flatten(1))], [digits], [output_grads["comparison"]])
     return output_grads | {"digits": output_grads["digits"] - path}
 
 
@@ -992,9 +993,7 @@ def backpropagated(data: Pairs, output_grads: dict[str, torch.Tensor]) -> list[t
     if not keys:
         return [torch.zeros_like(p) for p in parameters]
     with torch.enable_grad():
-        grads = torch.autograd.grad(
-            [outputs[key] for key in keys], parameters, [output_grads[key] for key in keys], allow_unused=True
-        )
+        grads = vector_jacobian([outputs[key] for key in keys], parameters, [output_grads[key] for key in keys])
     return [torch.zeros_like(p) if g is None else g for g, p in zip(grads, parameters, strict=True)]
 
 

@@ -68,6 +68,16 @@ class Directions(NamedTuple):
     parameters: list[list[list[torch.Tensor]]]
 
 
+def vector_jacobian(
+    outputs: list[torch.Tensor], inputs: list[torch.Tensor], grads: list[torch.Tensor]
+) -> tuple[torch.Tensor | None, ...]:
+    """``torch.autograd.grad(outputs, inputs, grads, allow_unused=True)``, differentiated as the one scalar
+    sum of ``<output, grad>``: the same gradients, without the import that torch makes on its first
+    tensor of output gradients (its symbolic shapes and sympy, 0.4 CPU-s of every grading)."""
+    total = sum((output * grad).sum() for output, grad in zip(outputs, grads, strict=True))
+    return torch.autograd.grad(total, inputs, allow_unused=True)
+
+
 def directions(kind: Kind) -> Directions:
     """``DIRECTIONS`` standard normal directions per tensor, drawn from a generator seeded by the kind's label."""
     random = torch.Generator().manual_seed(sum(map(ord, kind.label)))
