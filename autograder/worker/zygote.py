@@ -167,10 +167,10 @@ def collapse_memory() -> int:
     """Back this process's private anonymous memory (the heap and torch's arenas, about 300 MiB once
     torch is warm) with huge pages where the kernel can (``MADV_COLLAPSE``, Linux 6.1; elsewhere
     nothing changes); return the bytes collapsed. A fork then copies one page-table entry per 2 MiB
-    instead of 512, and a child still copies only the small pages it writes: a probe's fork and exit
-    cost about 5 ms of CPU instead of 30 (``benchmarks/fork.py``). It costs about 0.8 CPU-s once,
-    which a long-lived server (a warm lane's) repays in its first students; a zygote started for one
-    grading does not call it."""
+    instead of 512, and a child still copies only the small pages it writes: a small probe's child
+    (fork, run, exit) costs about 9 CPU-ms instead of 23 (``benchmarks/fork.py``). It costs about
+    0.9 CPU-s once, which a long-lived server (a warm lane's) repays with its first students; a
+    zygote started for one grading would not (some 80 probes, and it delays the first)."""
     try:
         size = int(HUGE_PAGES.read_text())
     except (OSError, ValueError):  # no sysfs in the sandbox: the size of x86_64's and 4 KiB-page arm64's
