@@ -184,15 +184,15 @@ def collapse_memory() -> int:
             regions = [line.split() for line in maps]
     except (OSError, AttributeError):  # not Linux
         return 0
-    asked = 0
+    collapsed = 0
     for fields in regions if size else []:
-        private_writable = fields[1][1] == "w" and fields[1][3] == "p"
-        if private_writable and (len(fields) == 5 or fields[5] == "[heap]"):
+        anonymous = len(fields) == 5 or fields[5] == "[heap]"
+        if anonymous and fields[1][1] == "w" and fields[1][3] == "p":  # private and writable
             low, high = (int(bound, 16) for bound in fields[0].split("-"))
-            start, end = -(-low // size) * size, high // size * size
+            start, end = -(-low // size) * size, high // size * size  # the whole huge pages inside
             if end > start and libc.madvise(start, end - start, MADV_COLLAPSE) == 0:
-                asked += end - start
-    return asked
+                collapsed += end - start
+    return collapsed
 
 
 def calibrate(torch: Any) -> float:
