@@ -227,7 +227,7 @@ def fork_child(request: dict, config: dict, probes: dict, channel: int) -> dict[
         "pid": pid,
         "fd": read_end,
         "exit": exit_descriptor(pid),
-        "data": b"",
+        "data": bytearray(),  # appended to in place: a result of megabytes arrives 64 KiB at a time
         "start": time.perf_counter(),
         "output": output,
     }
@@ -241,10 +241,10 @@ def exit_descriptor(pid: int) -> int | None:
         return None
 
 
-def drain(descriptor: int, most: int = DRAIN_LIMIT) -> bytes:
+def drain(descriptor: int, most: int = DRAIN_LIMIT) -> bytearray:
     """What is left in an exited child's result pipe, read without waiting (at most ``most`` bytes)."""
     os.set_blocking(descriptor, False)
-    data = b""
+    data = bytearray()
     with contextlib.suppress(BlockingIOError):
         while len(data) < most and (chunk := os.read(descriptor, 1 << 20)):
             data += chunk
