@@ -25,9 +25,12 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import confine
+
+if TYPE_CHECKING:
+    from .loader import KitTraces
 
 BOOT = "import sys; sys.path[:0] = [sys.argv[1]]; from worker.zygote import main; main(sys.argv[2])"
 PR_SET_DUMPABLE = 4  # from <linux/prctl.h>
@@ -81,9 +84,10 @@ def serve(config: dict, probes: dict[str, Any], channel: int) -> None:
     """Say hello on ``channel``, then fork a child for each request read on stdin until it closes."""
     import torch
 
-    from . import codec
+    from . import codec, errors, loader, no_autograd  # noqa: F401 (every child's imports, before kit_traces)
     from .channel import FrameReader, write_all
 
+    traces = loader.kit_traces()
     hello = {"hello": {"calibration": calibrate(torch), "python": sys.version.split()[0], "torch": torch.__version__}}
     write_all(channel, codec.encode(hello))
 
@@ -102,7 +106,7 @@ def serve(config: dict, probes: dict[str, Any], channel: int) -> None:
                     if "stop" in request:  # the judge stops a child stuck where another was stopped
                         stop_child(request["stop"], children)
                         continue
-                    child = fork_child(request, config, probes, channel)
+                    child = fork_child(request, config, probes, channel, traces)
                     children[child["fd"]] = child
                     for descriptor in (child["fd"], child["exit"]):
                         if descriptor is not None:
@@ -208,7 +212,7 @@ def calibrate(torch: Any) -> float:
     return best
 
 
-def fork_child(request: dict, config: dict, probes: dict, channel: int) -> dict[str, Any]:
+def fork_child(request: dict, config: dict, probes: dict, channel: int, traces: KitTraces) -> dict[str, Any]:
     """Fork a child that runs ``request``; return its state (pid, result pipe, start time)."""
     read_end, write_end = os.pipe()
     output = Path(config["tmp"]) / f"output-{request['id']}.txt"
@@ -218,7 +222,7 @@ def fork_child(request: dict, config: dict, probes: dict, channel: int) -> dict[
             os.close(read_end)
             os.close(channel)
             os.close(0)
-            run_child(request, config, probes, write_end, output)
+            run_child(request, config, probes, write_end, output, traces)
         finally:
             os._exit(0)
     os.close(write_end)
@@ -251,8 +255,9 @@ def drain(descriptor: int, most: int = DRAIN_LIMIT) -> bytearray:
     return data
 
 
-def run_child(request: dict, config: dict, probes: dict, result_fd: int, output: Path) -> None:
-    """In the child: limit, import the submission's files, run the probe, send the result."""
+def run_child(request: dict, config: dict, probes: dict, result_fd: int, output: Path, traces: KitTraces) -> None:
+    """In the child: limit, import the submission's files, run the probe, send the result; ``traces``
+    (``loader.kit_traces``) are what it forgets of the worker before the submission runs."""
     from . import codec, loader, no_autograd
     from .channel import write_all
     from .errors import describe
@@ -266,7 +271,7 @@ def run_child(request: dict, config: dict, probes: dict, result_fd: int, output:
     watch_stack(config, request["id"])
     confine.confine_probe()
     root = Path(config["submission"])
-    loader.hide_kit()
+    loader.hide_kit(traces)
     framework = request["project"] == "framework"
     sentinel = no_autograd.guard(root) if framework else contextlib.nullcontext()
     try:
