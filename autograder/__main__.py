@@ -20,21 +20,24 @@ from .judge.submission import SubmissionError, locate
 from .sandbox import default_jobs
 
 if TYPE_CHECKING:
+    from .judge.lanes import Lane
     from .judge.runner import Outcome
 
-COMMANDS = ("grade", "start", "build-exercises", "build-notebooks", *classroom.COMMANDS)
+COMMANDS = ("grade", "serve", "start", "build-exercises", "build-notebooks", *classroom.COMMANDS)
 TASK_LIST = ", ".join(task.name for task in manifest.TASKS)
 
 
-def grade_command(args: argparse.Namespace) -> int:
-    """Grade one submission: print the messages and the score table, write the Gradescope file."""
+def grade_command(args: argparse.Namespace, lane: Lane | None = None) -> int:
+    """Grade one submission: print the messages and the score table, write the Gradescope file
+    (in ``lane``, the grading server's, if given)."""
     try:
         tasks = manifest.select_tasks(args.tasks)
         submission = locate(args.solution)
     except (ValueError, SubmissionError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    started = prestart(submission, tasks)  # the worker boots while the judge imports torch and its checks
+    # Without a lane, the worker boots while the judge imports torch and its checks.
+    started = None if lane else prestart(submission, tasks)
     from .judge.grading import grade
 
     checks = manifest.checks_of(tasks)
@@ -46,7 +49,7 @@ def grade_command(args: argparse.Namespace) -> int:
         if name in manifest.CHECKS_BY_NAME:
             bar.update(1)
 
-    report = grade(submission, tasks, args.jobs, progress, args.time_scale, started)
+    report = grade(submission, tasks, args.jobs, progress, args.time_scale, started, lane)
     bar.close()
     if args.verbose:
         for check in report.checks:
@@ -57,6 +60,29 @@ def grade_command(args: argparse.Namespace) -> int:
     if args.grade_json:
         report.write_gradescope(args.grade_json)
     return 0 if report.shown_score == report.shown_max_score else 1
+
+
+def grade_in_lane(argv: list[str], lane: Lane) -> int:
+    """The grading server's job: run the command line ``argv`` (a ``grade`` one) in its lane."""
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as error:  # argparse has said why
+        return error.code if isinstance(error.code, int) else 2
+    if args.command != "grade":
+        print("error: the grading server only grades", file=sys.stderr)
+        return 2
+    return grade_command(args, lane)
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    """Keep a warm lane for this user's gradings until Ctrl-C or ``--idle`` minutes without one."""
+    from . import server
+
+    try:
+        return server.serve(grade_in_lane, args.idle)
+    except server.ServerError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
 
 
 def start_command(args: argparse.Namespace) -> int:
@@ -166,7 +192,19 @@ def parser() -> argparse.ArgumentParser:
         help="multiply every check's time limit by F (default: 1; the limits already allow for a busy machine)",
     )
     grading.add_argument("-v", "--verbose", action="store_true", help="list every check with its status and time")
+    grading.add_argument(
+        "--cold", action="store_true", help="grade in fresh sandboxes even while a grading server runs ('serve')"
+    )
     grading.set_defaults(handler=grade_command)
+    serving = commands.add_parser(
+        "serve",
+        help="keep the sandboxes warm between your gradings: run it in a terminal of its own, then grade as usual",
+        description=serve_command.__doc__,
+    )
+    serving.add_argument(
+        "--idle", type=float, default=60.0, metavar="MINUTES", help="stop after this long without a grading (60)"
+    )
+    serving.set_defaults(handler=serve_command)
     starting = commands.add_parser(
         "start",
         help="copy the exercises into a folder of your own, to work there (--update: bring the course's changes in)",
@@ -204,6 +242,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "grade" and (args.jobs < 1 or not args.time_scale > 0):
         print("error: --jobs must be at least 1 and --time-scale positive", file=sys.stderr)
         return 2
+    if args.command == "serve" and not args.idle > 0:
+        print("error: --idle must be positive", file=sys.stderr)
+        return 2
+    if args.command == "grade" and not args.cold:
+        from . import server
+
+        status = server.ask(argv)
+        if status is not None:
+            return status
     return args.handler(args)
 
 

@@ -1,5 +1,5 @@
 """Shared setup of the kit's tests: the helpers' folder on the path, pytester, the cost markers,
-the fixed secrets of the tests that grade, and the warm lane they may grade in.
+no grading server, the fixed secrets of the tests that grade, and the warm lane they may grade in.
 
 A test marked with what it costs (``grading``, ``training``, ``browser``, ``nbgrader``, ``slurm``)
 is also ``slow``: ``pytest -m "not slow"`` is the quick run.
@@ -30,6 +30,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if any(item.get_closest_marker(cost) for cost in COSTS):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_grading_server(tmp_path_factory) -> Iterator[None]:
+    """The tests' runs of the grader never reach a grading server that may be running here
+    (``python -m autograder serve``): their socket folder is an empty one of the session's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_RUNTIME_DIR", str(tmp_path_factory.mktemp("runtime")))
+        yield
 
 
 SECRET_SEED = 0  # the seed of the numbers every grading of a test draws in place of its secrets
