@@ -7,6 +7,7 @@ answers. Each server here has a socket folder of its own (``XDG_RUNTIME_DIR``), 
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -41,6 +42,8 @@ class Server:
             stderr=subprocess.STDOUT,
             text=True,
         )
+        if not select.select([self.process.stdout], [], [], START_LIMIT)[0]:
+            self.process.kill()
         self.lines = [self.process.stdout.readline()]
         assert "grading server ready" in self.lines[0], self.lines[0] + self.process.stdout.read()
 
@@ -75,7 +78,7 @@ def server(tmp_path_factory) -> Iterator[Server]:
     yield running
     said = running.stop()
     assert "stopped" in said and running.process.returncode == 0, said
-    assert not list((Path(running.environment["XDG_RUNTIME_DIR"])).rglob("*.sock")), "its socket is left"
+    assert not list(Path(running.environment["XDG_RUNTIME_DIR"]).rglob("*.sock")), "its socket is left"
 
 
 def test_a_run_taken_by_the_server_prints_and_exits_as_a_cold_run(server):
