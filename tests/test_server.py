@@ -59,9 +59,13 @@ class Server:
         )
 
     def graded(self) -> str:
-        """The line the server printed for the grading just answered."""
-        self.lines.append(self.process.stdout.readline())
-        return self.lines[-1]
+        """The line the server printed for the request just answered (``graded: ...`` or ``refused ...``);
+        any other line it printed meanwhile (a warning) stays in ``lines``."""
+        while line := self.process.stdout.readline():
+            self.lines.append(line)
+            if line.startswith(("graded: ", "refused ")):
+                return line
+        return "the server ended:\n" + "".join(self.lines)
 
     def stop(self) -> str:
         """Stop it as Ctrl-C does; return the rest of what it printed."""
