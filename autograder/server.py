@@ -142,7 +142,7 @@ def read_request(connection: socket.socket) -> dict[str, Any]:
         data += chunk
     connection.settimeout(None)
     request = json.loads(data)
-    argv, cwd = request.get("argv"), request.get("cwd")
+    argv, cwd = (request.get("argv"), request.get("cwd")) if isinstance(request, dict) else (None, None)
     if not (isinstance(argv, list) and all(isinstance(item, str) for item in argv) and isinstance(cwd, str)):
         raise ValueError("a request holds argv, a list of strings, and cwd, a folder")
     return {"argv": argv, "cwd": cwd, "tty": bool(request.get("tty"))}

@@ -10,6 +10,7 @@ import os
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -121,6 +122,16 @@ def test_a_process_in_namespaces_of_its_own_is_refused(server):
     answered = subprocess.run([*isolated, sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "may not use the grading server" in answered.stdout, answered.stdout + answered.stderr
     assert "refused a process" in server.graded()
+
+
+def test_a_malformed_request_is_refused_and_the_server_goes_on(server):
+    path = next(Path(server.environment["XDG_RUNTIME_DIR"]).rglob("*.sock"))
+    with socket.socket(socket.AF_UNIX) as connection:
+        connection.connect(str(path))
+        connection.sendall(b"[1, 2]\n")
+        assert "unreadable request" in connection.recv(4096).decode()
+    assert server.grade("--solution", "reference", "-m", "sgd").returncode == 0
+    assert "(exit 0" in server.graded()
 
 
 def test_a_kit_changed_since_the_server_started_stops_it_and_the_run_grades_alone(tmp_path, tmp_path_factory):
