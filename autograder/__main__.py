@@ -75,7 +75,8 @@ def grade_in_lane(argv: list[str], lane: Lane) -> int:
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    """Keep a warm lane for this user's gradings until Ctrl-C or ``--idle`` minutes without one."""
+    """Keep a warm lane for your gradings, until Ctrl-C or --idle minutes without one: your runs of
+    python -m autograder then grade in it, with the same output."""
     from . import server
 
     try:
