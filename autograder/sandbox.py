@@ -107,9 +107,9 @@ class WorkerSpec:
 def worker_specs(main: WorkerSpec) -> dict[str, WorkerSpec]:
     """The two workers of a grading: ``main``, without any dataset, and one like it that sees the
     MNIST files (and runs no training)."""
-    from reference.pairs.mnist import resolve_data_dir
+    from .mnist_cache import mnist_root
 
-    data = WorkerSpec(main.submission, data_dir=resolve_data_dir(), threads=main.threads)
+    data = WorkerSpec(main.submission, data_dir=mnist_root(), threads=main.threads)
     return {"main": main, "data": data}
 
 

@@ -87,7 +87,7 @@ def test_largest_n_is_supplied():
 def mnist_copy(tmp_path):
     """A private copy of the shipped MNIST files, as a torchvision root."""
     raw = tmp_path / "MNIST" / "raw"
-    shutil.copytree(mnist.SHIPPED_DATA_DIR / "MNIST" / "raw", raw)
+    shutil.copytree(mnist.SHIPPED_DATA_DIR / "MNIST" / "raw", raw, ignore=shutil.ignore_patterns("*-ubyte"))
     mnist.load_mnist.cache_clear()
     yield tmp_path
     mnist.load_mnist.cache_clear()
@@ -109,6 +109,16 @@ def test_reads_decompressed_files(mnist_copy):
         path.with_suffix("").write_bytes(gzip.decompress(path.read_bytes()))
         path.unlink()
     assert generate_pair_sets(5, seed=0, data_dir=mnist_copy).train_input.shape == (5, 2, 14, 14)
+
+
+def test_a_decompressed_file_is_read_before_its_gz(mnist_copy):
+    raw = mnist_copy / "MNIST" / "raw"
+    kept = generate_pair_sets(5, seed=0, data_dir=mnist_copy)
+    for path in raw.glob("*.gz"):
+        path.with_suffix("").write_bytes(gzip.decompress(path.read_bytes()))
+        path.write_bytes(b"not gzip")  # never opened: the decompressed file comes first
+    mnist.load_mnist.cache_clear()
+    assert all(map(torch.equal, generate_pair_sets(5, seed=0, data_dir=mnist_copy), kept))
 
 
 def test_truncated_file_is_named_with_a_fix(mnist_copy):

@@ -1,8 +1,8 @@
 """The checks of project 1, the digit pairs: inputs, expected values and verdicts, all in the judge.
 
-The judge reads MNIST itself, with the kit's loader, to check that the student's pairs
-are real images with their true classes and to draw the pairs the accuracy check trains
-on; the test labels stay here. What each model is (weight sharing, auxiliary classifiers,
+The judge reads MNIST itself, with the kit's loader, from the folder the data sandbox sees
+(``mnist_cache``), to check that the student's pairs are real images with their true classes
+and to draw the pairs the accuracy check trains on; the test labels stay here. What each model is (weight sharing, auxiliary classifiers,
 digit supervision, depth) is read from the reference's ``MODELS`` table (``MODEL_FACTS``):
 a model added there gets its checks of the models, weight_sharing and auxiliary tasks.
 """
@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from reference.pairs import models as reference_models
 
 from ..manifest import check, declare, stub_task
+from ..mnist_cache import mnist_root
 from ..worker.probes_pairs import Comparisons, DigitLayouts, DrawnSets, LossTerms, TrainedRuns
 from ..worker.trusted import TRUSTED_PAIR_PARTS, TrustedPairModel, TrustedPairOutput, trusted_pair_model
 from . import secret
@@ -153,9 +154,9 @@ def image_keys(images: torch.Tensor) -> torch.Tensor:
 @functools.cache
 def mnist_index(split: str) -> Index:
     """The kit's MNIST split (train or test), pooled to 14x14 as the assignment specifies."""
-    from reference.pairs.mnist import load_mnist, resolve_data_dir
+    from reference.pairs.mnist import load_mnist
 
-    images, labels = load_mnist(split, resolve_data_dir())
+    images, labels = load_mnist(split, mnist_root())
     keys = image_keys(images)
     order = keys.argsort()
     return Index(keys[order], order, images, labels)
@@ -1114,7 +1115,7 @@ def accuracy_run(draw: int, seed: int, shuffled: bool) -> AccuracyRun:
     """
     from reference.pairs.data import generate_pair_sets
 
-    data = generate_pair_sets(ACCURACY_PAIRS + MONITOR_PAIRS, seed=draw)
+    data = generate_pair_sets(ACCURACY_PAIRS + MONITOR_PAIRS, seed=draw, data_dir=mnist_root())
     generator = torch.Generator().manual_seed(draw + 1)
 
     def noisy(images: torch.Tensor) -> torch.Tensor:

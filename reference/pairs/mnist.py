@@ -1,9 +1,10 @@
 """MNIST from its IDX files: found, verified against the published checksums, decoded, cached.
 
 The four files are read from the kit's ``datasets/MNIST/raw/`` (or from a folder given
-as ``data_dir``, or named by the environment variable ``MINIPROJECTS_DATA_DIR``). Each
-split is decoded once per process: images average-pooled from 28x28 to 14x14, float32
-values 0..255, labels int64.
+as ``data_dir``, or named by the environment variable ``MINIPROJECTS_DATA_DIR``), each
+decompressed where that copy is there (torchvision keeps it beside the ``.gz``), else
+gzip-compressed. Each split is decoded once per process: images average-pooled from 28x28
+to 14x14, float32 values 0..255, labels int64.
 """
 
 from __future__ import annotations
@@ -65,9 +66,12 @@ def kit_data_dir() -> Path:
 
 
 def find_file(root: Path, name: str) -> Path | None:
-    """Return the gzip or raw IDX file ``name`` under ``root/MNIST/raw``, or None."""
+    """Return the IDX file ``name`` under ``root/MNIST/raw``, decompressed or else ``.gz``, or None.
+
+    The decompressed file comes first: reading it skips the decompression.
+    """
     folder = root / "MNIST" / "raw"
-    for candidate in (folder / f"{name}.gz", folder / name):
+    for candidate in (folder / name, folder / f"{name}.gz"):
         if candidate.is_file():
             return candidate
     return None
@@ -117,6 +121,12 @@ def read_idx(root: Path, name: str, kind: str) -> torch.Tensor:
             f"copy (git checkout -- datasets), or pass data_dir= (or set "
             f"${DATA_DIR_VARIABLE}) to a folder where torchvision may download MNIST."
         )
+    data = torch.frombuffer(bytearray(read_verified(path, name)), dtype=torch.uint8, offset=IDX_HEADER_BYTES[kind])
+    return data.view(-1, 28, 28) if kind == "images" else data
+
+
+def read_verified(path: Path, name: str) -> bytes:
+    """Return the decompressed content of ``path``, the IDX file ``name``, checked against its published MD5."""
     fix = (
         "Replace it with the kit's copy (git checkout -- datasets) or delete it so that torchvision downloads it again."
     )
@@ -129,5 +139,4 @@ def read_idx(root: Path, name: str, kind: str) -> torch.Tensor:
         raise DatasetError(
             f"{path} is corrupt or truncated: the MD5 of its content is {digest}, expected {MD5[name]}. {fix}"
         )
-    data = torch.frombuffer(bytearray(raw), dtype=torch.uint8, offset=IDX_HEADER_BYTES[kind])
-    return data.view(-1, 28, 28) if kind == "images" else data
+    return raw

@@ -17,6 +17,27 @@ DRAW_PAIRS_HALVES = """
         return pair_input, target, classes
 """
 
+GENERATE_PAIR_SETS_TORCHVISION = """
+    def generate_pair_sets(n=1000, *, seed=None, distinct=False, data_dir=None):
+        from torchvision import datasets
+
+        limit = 4000 if distinct else 5000
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= limit:
+            raise ValueError(f"n must be an integer between 1 and {limit}, got {n!r}")
+        root = data_dir or os.environ.get("MINIPROJECTS_DATA_DIR") or resolve_data_dir()
+        generator = torch.Generator()
+        if seed is None:
+            generator.seed()
+        else:
+            generator.manual_seed(seed)
+        tensors = []
+        for train in (True, False):  # as the course's prologue reads MNIST
+            mnist = datasets.MNIST(root, train=train, download=True)
+            images = torch.nn.functional.avg_pool2d(mnist.data.view(-1, 1, 28, 28).float(), kernel_size=2)
+            tensors += draw_pairs(images.view(-1, 14, 14), mnist.targets, n, generator, distinct)
+        return PairSets(*tensors)
+"""
+
 SHALLOW_BRANCH_WIDER_KERNELS = """
     def shallow_branch():
         conv1 = nn.Sequential(
@@ -366,6 +387,12 @@ PAIRS = (
         "draw_pairs pairs the first half of the permutation with the second, stacks the two images, "
         "and computes the target with torch.le(...).to(torch.int64)",
         (Function("pairs/data.py", "draw_pairs", DRAW_PAIRS_HALVES),),
+    ),
+    Equivalent(
+        "pairs_data_torchvision",
+        "generate_pair_sets reads MNIST with torchvision's datasets.MNIST(root, train, download=True), as "
+        "the course's prologue does, and pools it with avg_pool2d",
+        (Function("pairs/data.py", "generate_pair_sets", GENERATE_PAIR_SETS_TORCHVISION),),
     ),
     Equivalent(
         "pairs_branch_other_widths",

@@ -1,0 +1,79 @@
+"""The MNIST folder that gradings read: the kit's files, each also decompressed, in the user's cache.
+
+A grading of project 1 reads MNIST three times: in the judge, which checks the student's pairs
+against it, and in two probes, through the student's ``generate_pair_sets`` in the data sandbox.
+Decompressing the training images takes about 0.15 CPU-s each time. And torchvision's ``MNIST``,
+which a student's loader may call as the course's own prologue does, reads only decompressed
+files: beside the kit's ``.gz`` alone it downloads them again (no network in the sandbox).
+
+So the judge copies the kit's MNIST folder (``resolve_data_dir()``) once per machine into
+``$XDG_CACHE_HOME/dl-miniprojects/mnist`` (``~/.cache`` by default) as a torchvision root: each
+``.gz`` beside its decompressed content, verified against the published checksums, every file
+written whole (a temporary file renamed), readable by the sandbox's user. The judge and the data
+sandbox (read-only, at ``/data``) read that copy. Where it cannot be written, they read the
+kit's folder as it is.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import os
+import tempfile
+from pathlib import Path
+
+from reference.pairs.mnist import FILES, DatasetError, find_file, read_verified, resolve_data_dir
+
+CACHE = Path("dl-miniprojects") / "mnist"
+READABLE_FILE, READABLE_FOLDER = 0o644, 0o755  # the sandbox's user reads them as "others"
+
+
+@functools.cache
+def mnist_root() -> Path:
+    """The MNIST root of the judge and the data sandbox: the cached copy, made if need be, or else
+    the kit's folder."""
+    source = resolve_data_dir()
+    root = cache_home() / CACHE
+    try:
+        for names in FILES.values():
+            for name in names:
+                cache_file(source, root, name)
+    except (OSError, DatasetError):  # no cache here, or the kit's copy is bad: its loader says which file
+        return source
+    return root
+
+
+def cache_home() -> Path:
+    """The user's cache folder: ``$XDG_CACHE_HOME``, else ``~/.cache``."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+
+
+def cache_file(source: Path, root: Path, name: str) -> None:
+    """Put the IDX file ``name`` of ``source``, decompressed and as ``.gz``, into ``root/MNIST/raw``,
+    unless both are there already."""
+    folder = root / "MNIST" / "raw"
+    if (folder / name).is_file() and (folder / f"{name}.gz").is_file():
+        return
+    path = find_file(source, name)
+    if path is None:
+        raise FileNotFoundError(f"{name} is not in {source}")
+    content = read_verified(path, name)
+    for each in (root, root / "MNIST", folder):
+        each.mkdir(exist_ok=True, parents=True)
+        each.chmod(READABLE_FOLDER)
+    write_whole(folder / name, content)
+    write_whole(folder / f"{name}.gz", path.read_bytes() if path.suffix == ".gz" else gzip.compress(content, 1))
+
+
+def write_whole(path: Path, content: bytes) -> None:
+    """Write ``content`` to ``path`` through a temporary file renamed over it: no reader, and no other
+    grading writing the same file, ever sees part of it."""
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(content)
+        os.chmod(temporary, READABLE_FILE)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
