@@ -33,18 +33,18 @@ def mnist_root() -> Path:
     """The MNIST root of the judge and the data sandbox: the cached copy, made if need be, or else
     the kit's folder."""
     source = resolve_data_dir()
-    root = cache_home() / CACHE
     try:
+        root = (cache_home() / CACHE).resolve()  # resolved, as the loader's cache keys are
         for names in FILES.values():
             for name in names:
                 cache_file(source, root, name)
-    except (OSError, DatasetError):  # no cache here, or the kit's copy is bad: its loader says which file
+    except (OSError, RuntimeError, DatasetError):  # no cache here (nor a home), or a bad kit file: its loader names it
         return source
     return root
 
 
 def cache_home() -> Path:
-    """The user's cache folder: ``$XDG_CACHE_HOME``, else ``~/.cache``."""
+    """The user's cache folder: ``$XDG_CACHE_HOME``, else ``~/.cache`` (``RuntimeError`` without a home)."""
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
 
 

@@ -72,6 +72,20 @@ def test_without_a_writable_cache_the_kits_folder_is_read(tmp_path, monkeypatch)
         mnist_cache.mnist_root.cache_clear()
 
 
+def test_without_a_home_the_kits_folder_is_read(monkeypatch):
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(mnist_cache.Path, "home", no_home)
+    mnist_cache.mnist_root.cache_clear()
+    try:
+        assert mnist_cache.mnist_root() == mnist.resolve_data_dir()
+    finally:
+        mnist_cache.mnist_root.cache_clear()
+
+
 def test_a_corrupt_kit_file_is_not_cached_and_the_kits_folder_is_read(cache_home, tmp_path, monkeypatch):
     kit = tmp_path / "kit"
     shutil.copytree(mnist.SHIPPED_DATA_DIR / "MNIST", kit / "MNIST", ignore=shutil.ignore_patterns("*-ubyte"))

@@ -2,9 +2,10 @@
 
 The judge reads MNIST itself, with the kit's loader, from the folder the data sandbox sees
 (``mnist_cache``), to check that the student's pairs are real images with their true classes
-and to draw the pairs the accuracy check trains on; the test labels stay here. What each model is (weight sharing, auxiliary classifiers,
-digit supervision, depth) is read from the reference's ``MODELS`` table (``MODEL_FACTS``):
-a model added there gets its checks of the models, weight_sharing and auxiliary tasks.
+and to draw the pairs the accuracy check trains on; the test labels stay here. What each model
+is (weight sharing, auxiliary classifiers, digit supervision, depth) is read from the
+reference's ``MODELS`` table (``MODEL_FACTS``): a model added there gets its checks of the
+models, weight_sharing and auxiliary tasks.
 """
 
 from __future__ import annotations
