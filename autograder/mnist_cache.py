@@ -10,8 +10,8 @@ So the judge copies the kit's MNIST folder (``resolve_data_dir()``) once per mac
 ``$XDG_CACHE_HOME/dl-miniprojects/mnist`` (``~/.cache`` by default) as a torchvision root: each
 ``.gz`` beside its decompressed content, verified against the published checksums, every file
 written whole (a temporary file renamed), readable by the sandbox's user. The judge and the data
-sandbox (read-only, at ``/data``) read that copy. Where it cannot be written, they read the
-kit's folder as it is.
+sandbox (read-only, at ``/data``) read that copy. Where it cannot be made, they read the kit's
+folder as it is, with a warning.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import functools
 import gzip
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 from reference.pairs.mnist import FILES, DatasetError, find_file, read_verified, resolve_data_dir
@@ -38,7 +39,12 @@ def mnist_root() -> Path:
         for names in FILES.values():
             for name in names:
                 cache_file(source, root, name)
-    except (OSError, RuntimeError, DatasetError):  # no cache here (nor a home), or a bad kit file: its loader names it
+    except (OSError, RuntimeError, DatasetError) as error:  # a bad kit file: the judge's read of it names it
+        warnings.warn(
+            f"the MNIST cache could not be made ({error}): gradings read {source} as it is, which "
+            f"torchvision's MNIST cannot read offline. Set XDG_CACHE_HOME to a writable folder.",
+            stacklevel=2,
+        )
         return source
     return root
 

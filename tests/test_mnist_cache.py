@@ -67,7 +67,8 @@ def test_without_a_writable_cache_the_kits_folder_is_read(tmp_path, monkeypatch)
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
     mnist_cache.mnist_root.cache_clear()
     try:
-        assert mnist_cache.mnist_root() == mnist.resolve_data_dir()
+        with pytest.warns(UserWarning, match="MNIST cache could not be made"):
+            assert mnist_cache.mnist_root() == mnist.resolve_data_dir()
     finally:
         mnist_cache.mnist_root.cache_clear()
 
@@ -81,7 +82,8 @@ def test_without_a_home_the_kits_folder_is_read(monkeypatch):
     monkeypatch.setattr(mnist_cache.Path, "home", no_home)
     mnist_cache.mnist_root.cache_clear()
     try:
-        assert mnist_cache.mnist_root() == mnist.resolve_data_dir()
+        with pytest.warns(UserWarning, match="MNIST cache could not be made"):
+            assert mnist_cache.mnist_root() == mnist.resolve_data_dir()
     finally:
         mnist_cache.mnist_root.cache_clear()
 
@@ -92,7 +94,8 @@ def test_a_corrupt_kit_file_is_not_cached_and_the_kits_folder_is_read(cache_home
     truncated = kit / "MNIST" / "raw" / "t10k-images-idx3-ubyte.gz"
     truncated.write_bytes(truncated.read_bytes()[:1000])
     monkeypatch.setenv(mnist.DATA_DIR_VARIABLE, str(kit))
-    assert mnist_cache.mnist_root() == kit.resolve()
+    with pytest.warns(UserWarning, match=r"t10k-images-idx3-ubyte.gz is corrupt"):
+        assert mnist_cache.mnist_root() == kit.resolve()
     assert not (cache_home / "dl-miniprojects" / "mnist" / "MNIST" / "raw" / "t10k-images-idx3-ubyte").exists()
 
 
