@@ -1,6 +1,7 @@
 """The source scan: what graded code may import, name and reach, in each project."""
 
 import ast
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 from grading import ROOT
 
+from autograder.judge import scan
 from autograder.judge.scan import (
     FRAMEWORK,
     KIT_MODULES,
@@ -187,6 +189,36 @@ def test_the_judge_never_imports_a_module_of_the_working_folder(tmp_path, monkey
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     assert scan_source("import cheat\ncheat.x", "pairs/models.py", PAIRS).findings == []
+
+
+@pytest.mark.parametrize("kit", ["elsewhere", "around the environment"])
+def test_the_standard_library_torch_numpy_and_tqdm_resolve_wherever_the_environment_is(kit, tmp_path, monkeypatch):
+    monkeypatch.setattr(scan, "KIT", tmp_path if kit == "elsewhere" else Path(sys.prefix).resolve().parent)
+    assert all(map(scan.installed, ["json", "os.path", "torch", "torch.nn", "numpy", "tqdm.auto"]))
+    assert not any(map(scan.installed, ["matplotlib", "torchvision.datasets", "pytest", "antigravity"]))
+    assert scan_source("import shutil\nshutil.os.system('ls')", "pairs/data.py", PAIRS).findings
+
+
+SCANNED_WITH_OTHER_PACKAGES = """
+import sys
+from autograder.judge.scan import PAIRS, scan_source
+
+source = "from torchvision.datasets import MNIST\\nimport matplotlib.pyplot as plt\\nplt.subplots()\\nMNIST._x"
+before = scan_source(source, "pairs/data.py", PAIRS).findings
+print(sorted(name for name in ("torchvision", "matplotlib") if name in sys.modules))
+import matplotlib.pyplot, torchvision.datasets
+print(scan_source(source, "pairs/data.py", PAIRS).findings == before)
+"""
+
+
+@pytest.mark.slow
+def test_the_judge_imports_no_other_package_to_scan_and_what_it_imported_changes_no_finding():
+    pytest.importorskip("torchvision")
+    pytest.importorskip("matplotlib")
+    process = subprocess.run(
+        [sys.executable, "-c", SCANNED_WITH_OTHER_PACKAGES], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert process.stdout.split() == ["[]", "True"], process.stdout + process.stderr
 
 
 # Autograd behind the scan: doors of autograd that need neither an import nor a forbidden name.

@@ -43,7 +43,11 @@ finds, per file and line, every use the grading does not allow:
 An attribute chain that starts at an imported name is resolved against the real module
 here, step by step, so ``os.sys`` or ``torch.sys`` is seen for what it is: every module on
 the way must be allowed, every name public, and a module's names may be restricted
-(``os`` offers paths and the environment, not ``system``).
+(``os`` offers paths and the environment, not ``system``). The modules resolved so are those
+of the standard library and the packages the rules are about (``RESOLVED_PACKAGES``: torch,
+numpy, tqdm), wherever the Python installation lives; the judge imports no other package to
+scan (torchvision and matplotlib would cost it 2 CPU-s a grading), and names bound from one
+stay unresolved.
 """
 
 from __future__ import annotations
@@ -85,6 +89,8 @@ REFLECTION_NAMES = frozenset(
 NAME_TAKING = frozenset({"getattr", "setattr", "delattr", "hasattr"})
 TYPE_CHECKING_TESTS = ("TYPE_CHECKING", "typing.TYPE_CHECKING")
 NEVER_IMPORTED = frozenset({"antigravity", "this", "idlelib", "turtle", "turtledemo", "tkinter", "webbrowser"})
+RESOLVED_PACKAGES = frozenset({"torch", "numpy", "tqdm"})  # beside the standard library: torch's and numpy's
+# loaders and grad modes are named by the rules, and tqdm is the framework's one other allowed package
 KIT = Path(__file__).resolve().parents[2]
 ALLOWED_DUNDER_NAMES = frozenset(
     {"__name__", "__file__", "__doc__", "__all__", "__class__", "__qualname__", "__module__", "__version__"}
@@ -344,24 +350,27 @@ def loader_of(module: str, name: str) -> Any:
 
 
 def installed(name: str) -> bool:
-    """Whether the top-level module ``name`` is part of the Python installation (the standard
-    library or site-packages), not a file of the working folder, the kit or a submission."""
+    """Whether the judge may import the top-level module ``name`` to resolve names: a module of the
+    standard library or of ``RESOLVED_PACKAGES``, found in the Python installation (a virtual
+    environment inside the kit included), never a file of the working folder, the kit or a
+    submission."""
     top = name.partition(".")[0]
-    if top in NEVER_IMPORTED:
+    if top in NEVER_IMPORTED or not (top in sys.stdlib_module_names or top in RESOLVED_PACKAGES):
         return False
     try:
         spec = importlib.util.find_spec(top)
     except (ImportError, ValueError):
         return False
-    locations = [spec.origin] if spec and spec.origin not in (None, "built-in", "frozen") else []
-    locations += list(spec.submodule_search_locations or []) if spec else []
     if spec and spec.origin in ("built-in", "frozen"):
         return True
+    locations = [spec.origin] if spec and spec.origin is not None else []
+    locations += list(spec.submodule_search_locations or []) if spec else []
     roots = [Path(path).resolve() for path in {*sysconfig.get_paths().values(), *site.getsitepackages()}]
+    environment = Path(sys.prefix).resolve()
     return bool(locations) and all(
-        any(Path(location).resolve().is_relative_to(root) for root in roots)
-        and not Path(location).resolve().is_relative_to(KIT)
-        for location in locations
+        any(path.is_relative_to(root) for root in roots)
+        and (not path.is_relative_to(KIT) or path.is_relative_to(environment))
+        for path in (Path(location).resolve() for location in locations)
     )
 
 
@@ -369,14 +378,14 @@ def resolve_module(name: str, policy: Policy) -> Any:
     """The module ``name`` as the judge's Python has it, or None when it cannot be known safely.
 
     The judge imports only modules of the Python installation (never one that a
-    submission's folder could provide) and only modules the policy allows.
+    submission's folder could provide) and only modules the policy allows. Whether a module
+    resolves never depends on what the judge happens to have imported (a class report's
+    matplotlib, say): the same file gets the same findings in every grading.
     """
-    if not module_allowed(name, policy):
+    if not module_allowed(name, policy) or not installed(name):
         return None
     if name in sys.modules:
         return sys.modules[name]
-    if not installed(name):
-        return None
     try:
         return importlib.import_module(name)
     except Exception:
