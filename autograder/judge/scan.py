@@ -53,6 +53,7 @@ stay unresolved.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import importlib.util
 import io
@@ -354,7 +355,12 @@ def installed(name: str) -> bool:
     standard library or of ``RESOLVED_PACKAGES``, found in the Python installation (a virtual
     environment inside the kit included), never a file of the working folder, the kit or a
     submission."""
-    top = name.partition(".")[0]
+    return installed_top_level(name.partition(".")[0], KIT)
+
+
+@functools.cache
+def installed_top_level(top: str, kit: Path) -> bool:
+    """``installed`` for a top-level module, once per name (a scan asks at every import)."""
     if top in NEVER_IMPORTED or not (top in sys.stdlib_module_names or top in RESOLVED_PACKAGES):
         return False
     try:
@@ -369,7 +375,7 @@ def installed(name: str) -> bool:
     environment = Path(sys.prefix).resolve()
     return bool(locations) and all(
         any(path.is_relative_to(root) for root in roots)
-        and (not path.is_relative_to(KIT) or path.is_relative_to(environment))
+        and (not path.is_relative_to(kit) or path.is_relative_to(environment))
         for path in (Path(location).resolve() for location in locations)
     )
 
