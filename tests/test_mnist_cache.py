@@ -13,13 +13,19 @@ from reference.pairs import mnist
 from reference.pairs.data import generate_pair_sets
 
 
+@pytest.fixture(autouse=True)
+def fresh_root():
+    """``mnist_root`` looks again in each test, and after the test."""
+    mnist_cache.mnist_root.cache_clear()
+    yield
+    mnist_cache.mnist_root.cache_clear()
+
+
 @pytest.fixture
 def cache_home(tmp_path, monkeypatch):
-    """An empty cache folder, and ``mnist_root`` made to look again."""
+    """An empty cache folder."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    mnist_cache.mnist_root.cache_clear()
-    yield tmp_path / "cache"
-    mnist_cache.mnist_root.cache_clear()
+    return tmp_path / "cache"
 
 
 def modes(folder):
@@ -61,31 +67,21 @@ def test_a_missing_file_is_written_again(cache_home):
     assert hashlib.md5((raw / "t10k-labels-idx1-ubyte").read_bytes()).hexdigest() == mnist.MD5["t10k-labels-idx1-ubyte"]
 
 
-def test_without_a_writable_cache_the_kits_folder_is_read(tmp_path, monkeypatch):
-    blocker = tmp_path / "a file"
-    blocker.write_text("not a folder")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
-    mnist_cache.mnist_root.cache_clear()
-    try:
-        with pytest.warns(UserWarning, match="MNIST cache could not be made"):
-            assert mnist_cache.mnist_root() == mnist.resolve_data_dir()
-    finally:
-        mnist_cache.mnist_root.cache_clear()
+def no_home():
+    raise RuntimeError("Could not determine home directory.")
 
 
-def test_without_a_home_the_kits_folder_is_read(monkeypatch):
-    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
-
-    def no_home():
-        raise RuntimeError("Could not determine home directory.")
-
-    monkeypatch.setattr(mnist_cache.Path, "home", no_home)
-    mnist_cache.mnist_root.cache_clear()
-    try:
-        with pytest.warns(UserWarning, match="MNIST cache could not be made"):
-            assert mnist_cache.mnist_root() == mnist.resolve_data_dir()
-    finally:
-        mnist_cache.mnist_root.cache_clear()
+@pytest.mark.parametrize("missing", ["a writable folder", "a home"])
+def test_without_a_cache_the_kits_folder_is_read_with_a_warning(missing, tmp_path, monkeypatch):
+    if missing == "a home":
+        monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+        monkeypatch.setattr(mnist_cache.Path, "home", no_home)
+    else:
+        blocker = tmp_path / "a file"
+        blocker.write_text("not a folder")
+        monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    with pytest.warns(UserWarning, match="MNIST cache could not be made"):
+        assert mnist_cache.mnist_root() == mnist.resolve_data_dir()
 
 
 def test_a_corrupt_kit_file_is_not_cached_and_the_kits_folder_is_read(cache_home, tmp_path, monkeypatch):
