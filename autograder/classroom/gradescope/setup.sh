@@ -26,3 +26,5 @@ fi
 # Say in the build log whether the worker will be isolated here.
 cd /autograder/source
 /autograder/venv/bin/python -c "from autograder import sandbox; print(sandbox.isolation().line())"
+# Decompress and verify MNIST once, into the image: each grading then reads it as is (mnist_cache.py).
+/autograder/venv/bin/python -c "from autograder.mnist_cache import mnist_root; print('MNIST for gradings:', mnist_root())"
