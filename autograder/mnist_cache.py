@@ -8,25 +8,26 @@ files: beside the kit's ``.gz`` alone it downloads them again (no network in the
 
 So the judge copies the kit's MNIST folder (``resolve_data_dir()``) once per machine into
 ``$XDG_CACHE_HOME/dl-miniprojects/mnist`` (``~/.cache`` by default) as a torchvision root: each
-``.gz`` beside its decompressed content, verified against the published checksums, every file
-written whole (a temporary file renamed), readable by the sandbox's user. The judge and the data
-sandbox (read-only, at ``/data``) read that copy. Where it cannot be made, they read the kit's
-folder as it is, with a warning.
+``.gz`` beside its decompressed content, verified against the published checksums (again once
+per process, and written again if damaged), every file written whole (a temporary file renamed),
+readable by the sandbox's user. The judge and the data sandbox (read-only, at ``/data``) read
+that copy. Where it cannot be made, they read the kit's folder as it is, with a warning.
 """
 
 from __future__ import annotations
 
 import functools
 import gzip
+import hashlib
 import os
 import tempfile
 import warnings
 from pathlib import Path
 
-from reference.pairs.mnist import FILES, DatasetError, find_file, read_verified, resolve_data_dir
+from reference.pairs.mnist import FILES, MD5, DatasetError, find_file, read_verified, resolve_data_dir
 
 CACHE = Path("dl-miniprojects") / "mnist"
-READABLE_FILE, READABLE_FOLDER = 0o644, 0o755  # the sandbox's user reads them as "others"
+READABLE_FILE, READABLE_FOLDER = 0o644, 0o755  # whatever user the sandbox maps its own to
 
 
 @functools.cache
@@ -56,9 +57,15 @@ def cache_home() -> Path:
 
 def cache_file(source: Path, root: Path, name: str) -> None:
     """Put the IDX file ``name`` of ``source``, decompressed and as ``.gz``, into ``root/MNIST/raw``,
-    unless both are there already."""
+    unless both are there already and the decompressed one is intact (graded code that runs
+    without bubblewrap, as this user, could have damaged it; torchvision reads it unchecked)."""
     folder = root / "MNIST" / "raw"
-    if (folder / name).is_file() and (folder / f"{name}.gz").is_file():
+    cached = folder / name
+    if (
+        cached.is_file()
+        and (folder / f"{name}.gz").is_file()
+        and hashlib.md5(cached.read_bytes()).hexdigest() == MD5[name]
+    ):
         return
     path = find_file(source, name)
     if path is None:

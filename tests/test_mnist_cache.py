@@ -59,12 +59,16 @@ def test_a_filled_cache_is_read_again_without_a_write(cache_home):
     assert {path: path.stat().st_mtime_ns for path in root.rglob("*")} == written
 
 
-def test_a_missing_file_is_written_again(cache_home):
-    raw = mnist_cache.mnist_root() / "MNIST" / "raw"
-    (raw / "t10k-labels-idx1-ubyte").unlink()
+@pytest.mark.parametrize("damage", ["removed", "overwritten"])
+def test_a_missing_or_damaged_file_is_written_again(damage, cache_home):
+    cached = mnist_cache.mnist_root() / "MNIST" / "raw" / "t10k-labels-idx1-ubyte"
+    if damage == "removed":
+        cached.unlink()
+    else:
+        cached.write_bytes(b"not MNIST")
     mnist_cache.mnist_root.cache_clear()
     mnist_cache.mnist_root()
-    assert hashlib.md5((raw / "t10k-labels-idx1-ubyte").read_bytes()).hexdigest() == mnist.MD5["t10k-labels-idx1-ubyte"]
+    assert hashlib.md5(cached.read_bytes()).hexdigest() == mnist.MD5["t10k-labels-idx1-ubyte"]
 
 
 def no_home():
