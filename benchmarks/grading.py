@@ -22,7 +22,7 @@ a command count with the command's.
     python benchmarks/grading.py [--repeats 3] [--kit FOLDER] [--busy] [--server]
 
 ``--kit`` times another copy of the kit with this Python (the previous release, say:
-``git archive REV | tar -x -C FOLDER``). Before ``scan.RESOLVED_PACKAGES``, a kit's scan imported
+``git archive REV | tar -x -C FOLDER``). Before ``scan.Deferred``, a kit's scan imported
 torchvision and matplotlib when the Python environment lay outside the kit's folder, 2 CPU-s
 more per grading of project 1: time such a kit in place instead (``git checkout REV``).
 ``--busy`` runs two CPU-bound processes beside.

@@ -43,11 +43,14 @@ finds, per file and line, every use the grading does not allow:
 An attribute chain that starts at an imported name is resolved against the real module
 here, step by step, so ``os.sys`` or ``torch.sys`` is seen for what it is: every module on
 the way must be allowed, every name public, and a module's names may be restricted
-(``os`` offers paths and the environment, not ``system``). The modules resolved so are those
-of the standard library and the packages the rules are about (``RESOLVED_PACKAGES``: torch,
-numpy, tqdm), wherever the Python installation lives; the judge imports no other package to
-scan (torchvision and matplotlib would cost it 2 CPU-s a grading), and names bound from one
-stay unresolved.
+(``os`` offers paths and the environment, not ``system``). The standard library's modules and
+the packages the rules are about (``EAGER_PACKAGES``: torch, numpy, tqdm) are resolved at the
+import; any other package of the installation (matplotlib, torchvision...) only where a rule
+needs its object (``Deferred``): a chain from it, a name imported from it that is private or
+named like a module, a value passed on, a call with the keywords the rules read. So a file that
+only calls ``MNIST(...)`` or ``Figure(...)`` costs the judge no import of torchvision or
+matplotlib (2 CPU-s), and the findings never depend on what the judge had imported before, nor
+on where the Python installation lives.
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ import tokenize
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 # One parse at a time: Python 3.11's parser can fail when two threads parse while the
 # garbage collector runs finalizers (CPython issue 106905), and a class grading scans in threads.
@@ -90,8 +93,9 @@ REFLECTION_NAMES = frozenset(
 NAME_TAKING = frozenset({"getattr", "setattr", "delattr", "hasattr"})
 TYPE_CHECKING_TESTS = ("TYPE_CHECKING", "typing.TYPE_CHECKING")
 NEVER_IMPORTED = frozenset({"antigravity", "this", "idlelib", "turtle", "turtledemo", "tkinter", "webbrowser"})
-RESOLVED_PACKAGES = frozenset({"torch", "numpy", "tqdm"})  # beside the standard library: torch's and numpy's
-# loaders and grad modes are named by the rules, and tqdm is the framework's one other allowed package
+EAGER_PACKAGES = frozenset({"torch", "numpy", "tqdm"})  # resolved at the import, as the standard library is:
+# torch's and numpy's loaders and grad modes are named by the rules, tqdm is the framework's other package
+SENSITIVE_KEYWORDS = frozenset({"weights_only", "allow_pickle", "mode"})  # the keywords check_callable reads
 KIT = Path(__file__).resolve().parents[2]
 ALLOWED_DUNDER_NAMES = frozenset(
     {"__name__", "__file__", "__doc__", "__all__", "__class__", "__qualname__", "__module__", "__version__"}
@@ -351,17 +355,22 @@ def loader_of(module: str, name: str) -> Any:
 
 
 def installed(name: str) -> bool:
-    """Whether the judge may import the top-level module ``name`` to resolve names: a module of the
-    standard library or of ``RESOLVED_PACKAGES``, found in the Python installation (a virtual
-    environment inside the kit included), never a file of the working folder, the kit or a
-    submission."""
+    """Whether the top-level module ``name`` is part of the Python installation (the standard
+    library or site-packages, a virtual environment inside the kit included), never a file of
+    the working folder, the kit or a submission."""
     return installed_top_level(name.partition(".")[0], KIT)
+
+
+def eager(name: str) -> bool:
+    """Whether an import of module ``name`` is resolved at once (else ``Deferred``)."""
+    top = name.partition(".")[0]
+    return top in sys.stdlib_module_names or top in EAGER_PACKAGES
 
 
 @functools.cache
 def installed_top_level(top: str, kit: Path) -> bool:
     """``installed`` for a top-level module, once per name (a scan asks at every import)."""
-    if top in NEVER_IMPORTED or not (top in sys.stdlib_module_names or top in RESOLVED_PACKAGES):
+    if top in NEVER_IMPORTED:
         return False
     try:
         spec = importlib.util.find_spec(top)
@@ -378,6 +387,26 @@ def installed_top_level(top: str, kit: Path) -> bool:
         and (not path.is_relative_to(kit) or path.is_relative_to(environment))
         for path in (Path(location).resolve() for location in locations)
     )
+
+
+def annotations_of(node: ast.AST) -> list[ast.expr]:
+    """The type annotations that ``node`` holds itself: a function's return and arguments', an annotated
+    assignment's."""
+    if isinstance(node, ast.AnnAssign):
+        return [node.annotation]
+    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return []
+    arguments = node.args
+    every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]
+    return [annotation for annotation in [node.returns, *(a.annotation for a in every if a)] if annotation]
+
+
+class Deferred(NamedTuple):
+    """What an import binds from a package that is not ``eager``, until a rule needs it: the module,
+    and the name imported from it (None: the module itself)."""
+
+    module: str
+    name: str | None
 
 
 def resolve_module(name: str, policy: Policy) -> Any:
@@ -408,6 +437,7 @@ class Scanner(ast.NodeVisitor):
         self.parents: dict[ast.AST, ast.AST] = {}
         self.origins: dict[str, str] = {}  # name bound by an import -> the module it comes from, as written
         self.torch_names: set[str] = set()  # names the file binds to a torch object (m = torch.inference_mode())
+        self.annotations: set[ast.AST] = set()  # the nodes of type annotations, which name but never use
 
     def find(self, node: ast.AST, message: str) -> None:
         """Record a finding at ``node``'s line (once per line and message)."""
@@ -423,6 +453,8 @@ class Scanner(ast.NodeVisitor):
         for node in ast.walk(tree):  # bindings first: a name may be used above its import in a function
             if isinstance(node, ast.Import | ast.ImportFrom):
                 self.bind(node)
+            for annotation in annotations_of(node):
+                self.annotations.update(ast.walk(annotation))
         if self.policy.autograd:
             self.torch_names = self.names_from_torch(tree)
         self.visit(tree)
@@ -463,15 +495,29 @@ class Scanner(ast.NodeVisitor):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 top = alias.name if alias.asname else alias.name.partition(".")[0]
-                self.bindings[alias.asname or top] = resolve_module(
-                    top if not alias.asname else alias.name, self.policy
-                )
+                self.bindings[alias.asname or top] = self.imported(top if not alias.asname else alias.name, None)
                 self.origins[alias.asname or top] = alias.name
         elif node.level == 0 and node.module:
-            module = resolve_module(node.module, self.policy)
             for alias in node.names:
-                self.bindings[alias.asname or alias.name] = getattr(module, alias.name, None) if module else None
+                self.bindings[alias.asname or alias.name] = self.imported(node.module, alias.name)
                 self.origins[alias.asname or alias.name] = node.module
+
+    def imported(self, module: str, name: str | None) -> Any:
+        """The object an import binds (module ``module``, or its attribute ``name``): resolved now
+        where the module is ``eager``, else ``Deferred``."""
+        if not eager(module):
+            return Deferred(module, name)
+        resolved = resolve_module(module, self.policy)
+        return resolved if name is None or resolved is None else getattr(resolved, name, None)
+
+    def resolved(self, name: str) -> Any:
+        """The object bound to ``name`` by an import (None: unknown), a ``Deferred`` one resolved now."""
+        value = self.bindings.get(name)
+        if isinstance(value, Deferred):
+            module = resolve_module(value.module, self.policy)
+            value = module if value.name is None or module is None else getattr(module, value.name, None)
+            self.bindings[name] = value
+        return value
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
@@ -487,14 +533,21 @@ class Scanner(ast.NodeVisitor):
         if self.of_the_kit(node, node.module or ""):
             return
         self.check_module(node, node.module or "")
-        module = resolve_module(node.module or "", self.policy)
+        module = None
         for alias in node.names:
             self.check_name(node, alias.name)
+            if not eager(node.module or "") and not alias.name.startswith("_") and not self.module_named(alias.name):
+                continue  # a public name that names no module: nothing to check until it is used
+            module = module or resolve_module(node.module or "", self.policy)
             value = getattr(module, alias.name, None) if module else None
             if isinstance(value, types.ModuleType):
                 self.check_module(node, value.__name__, f"{node.module}.{alias.name}")
             elif module is not None:
                 self.check_member(node, module, alias.name, uses=False)
+
+    def module_named(self, name: str) -> bool:
+        """Whether ``name`` is that of a module the rules name (the standard library's, or a denied one)."""
+        return name in sys.stdlib_module_names or name in self.policy.denied
 
     def of_the_kit(self, node: ast.AST, name: str) -> bool:
         """A finding, and True, if the module ``name`` is the kit's own."""
@@ -644,7 +697,7 @@ class Scanner(ast.NodeVisitor):
             self.generic_visit(node)
             return  # the outermost attribute of a chain resolves the whole chain
         root, steps = self.chain(node)
-        value = self.bindings.get(root) if root is not None else None
+        value = self.resolved(root) if root is not None else None
         for step in steps:
             if value is None:
                 break
@@ -657,12 +710,24 @@ class Scanner(ast.NodeVisitor):
         self.check_name(node, node.id)
         parent = self.parents.get(node)
         bound = self.bindings.get(node.id)
+        chained = isinstance(parent, ast.Attribute) and parent.value is node  # visit_Attribute resolves it
+        if isinstance(bound, Deferred) and not chained and node not in self.annotations:
+            called = isinstance(parent, ast.Call) and parent.func is node
+            if not called or self.sensitive(parent):  # a value passed on, or a call whose keywords the rules read
+                bound = self.resolved(node.id)
         if isinstance(bound, types.ModuleType) and not (isinstance(parent, ast.Attribute) and parent.value is node):
             self.find(node, f"the module {node.id} used as a value: use it only as {node.id}.name")
         if node.id in NAME_TAKING and not (isinstance(parent, ast.Call) and parent.func is node):
             self.find(node, f"{node.id} passed as a value: call it directly with a literal attribute name")
-        if bound is not None and not isinstance(bound, types.ModuleType):
+        if bound is not None and not isinstance(bound, types.ModuleType | Deferred):
             self.check_callable(node, bound)
+
+    @staticmethod
+    def sensitive(call: ast.Call) -> bool:
+        """Whether ``check_callable`` could find something in ``call``: a keyword it reads, or unpacking."""
+        return any(keyword.arg is None or keyword.arg in SENSITIVE_KEYWORDS for keyword in call.keywords) or any(
+            isinstance(argument, ast.Starred) for argument in call.args
+        )
 
     def visit_Call(self, node: ast.Call) -> None:
         if isinstance(node.func, ast.Name) and node.func.id in NAME_TAKING:
@@ -672,7 +737,7 @@ class Scanner(ast.NodeVisitor):
             else:
                 self.check_attribute(node, name.value)
                 target = node.args[0]
-                owner = self.bindings.get(target.id) if isinstance(target, ast.Name) else None
+                owner = self.resolved(target.id) if isinstance(target, ast.Name) else None
                 if owner is not None:
                     self.check_member(node, owner, name.value)
                 if node.func.id in ("setattr", "delattr"):
