@@ -216,6 +216,10 @@ THROUGH_OTHER_PACKAGES = [
     ("import torchvision.datasets.mnist as m\nm.os.system('x')", "os offers graded code only"),
     ("import torchvision\ntorchvision.io.image._load", "a private name"),
     ("from torchvision.io import _load", "a private name"),
+    ("from PIL.Image import core\ncore.new", "PIL.Image.core"),  # a private module under a public name
+    ("from PIL import Image\nImage.core.new", "PIL.Image.core"),
+    ("import matplotlib\nx: (y := matplotlib) = 0", "used as a value"),  # an annotation that runs
+    ("import matplotlib\nmatplotlib()", "used as a value"),
 ]
 
 

@@ -403,10 +403,38 @@ def annotations_of(node: ast.AST) -> list[ast.expr]:
 
 class Deferred(NamedTuple):
     """What an import binds from a package that is not ``eager``, until a rule needs it: the module,
-    and the name imported from it (None: the module itself)."""
+    the name imported from it (None: the module itself), and the import (where a name that turns
+    out to be a module is judged)."""
 
     module: str
     name: str | None
+    node: ast.AST
+
+
+def deferred(module: str, name: str | None) -> bool:
+    """Whether an import of ``module`` (or of its ``name``) waits until a rule needs the object: a
+    package that is not ``eager``, the module itself or a capitalised name (a class, by convention);
+    a lowercase name, which may be a module, is judged at the import as before."""
+    return not eager(module) and (name is None or name[:1].isupper())
+
+
+# What an annotation that only names types is made of (``Figure``, ``list[Figure] | None``, each name Load).
+PLAIN_TYPE_NODES = (
+    ast.Name,
+    ast.Attribute,
+    ast.Subscript,
+    ast.Constant,
+    ast.Tuple,
+    ast.List,
+    ast.BinOp,
+    ast.BitOr,
+    ast.Load,
+)
+
+
+def plain_type(annotation: ast.expr) -> bool:
+    """Whether an annotation only names types (``Figure``, ``list[Figure] | None``): nothing in it runs."""
+    return all(isinstance(node, PLAIN_TYPE_NODES) for node in ast.walk(annotation))
 
 
 def resolve_module(name: str, policy: Policy) -> Any:
@@ -453,7 +481,7 @@ class Scanner(ast.NodeVisitor):
         for node in ast.walk(tree):  # bindings first: a name may be used above its import in a function
             if isinstance(node, ast.Import | ast.ImportFrom):
                 self.bind(node)
-            for annotation in annotations_of(node):
+            for annotation in filter(plain_type, annotations_of(node)):
                 self.annotations.update(ast.walk(annotation))
         if self.policy.autograd:
             self.torch_names = self.names_from_torch(tree)
@@ -495,28 +523,31 @@ class Scanner(ast.NodeVisitor):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 top = alias.name if alias.asname else alias.name.partition(".")[0]
-                self.bindings[alias.asname or top] = self.imported(top if not alias.asname else alias.name, None)
+                self.bindings[alias.asname or top] = self.imported(node, top if not alias.asname else alias.name, None)
                 self.origins[alias.asname or top] = alias.name
         elif node.level == 0 and node.module:
             for alias in node.names:
-                self.bindings[alias.asname or alias.name] = self.imported(node.module, alias.name)
+                self.bindings[alias.asname or alias.name] = self.imported(node, node.module, alias.name)
                 self.origins[alias.asname or alias.name] = node.module
 
-    def imported(self, module: str, name: str | None) -> Any:
-        """The object an import binds (module ``module``, or its attribute ``name``): resolved now
-        where the module is ``eager``, else ``Deferred``."""
-        if not eager(module):
-            return Deferred(module, name)
+    def imported(self, node: ast.AST, module: str, name: str | None) -> Any:
+        """The object an import binds (module ``module``, or its attribute ``name``): resolved now,
+        or ``Deferred``."""
+        if deferred(module, name):
+            return Deferred(module, name, node)
         resolved = resolve_module(module, self.policy)
         return resolved if name is None or resolved is None else getattr(resolved, name, None)
 
     def resolved(self, name: str) -> Any:
-        """The object bound to ``name`` by an import (None: unknown), a ``Deferred`` one resolved now."""
+        """The object bound to ``name`` by an import (None: unknown), a ``Deferred`` one resolved now: a
+        name imported from a package that turns out to be a module is judged at its import."""
         value = self.bindings.get(name)
         if isinstance(value, Deferred):
             module = resolve_module(value.module, self.policy)
-            value = module if value.name is None or module is None else getattr(module, value.name, None)
-            self.bindings[name] = value
+            found = module if value.name is None or module is None else getattr(module, value.name, None)
+            if value.name is not None and isinstance(found, types.ModuleType):
+                self.check_module(value.node, found.__name__, f"{value.module}.{value.name}")
+            self.bindings[name] = value = found
         return value
 
     def visit_Import(self, node: ast.Import) -> None:
@@ -536,18 +567,14 @@ class Scanner(ast.NodeVisitor):
         module = None
         for alias in node.names:
             self.check_name(node, alias.name)
-            if not eager(node.module or "") and not alias.name.startswith("_") and not self.module_named(alias.name):
-                continue  # a public name that names no module: nothing to check until it is used
+            if deferred(node.module or "", alias.name):
+                continue  # a class of another package: judged where a rule needs it (``resolved``)
             module = module or resolve_module(node.module or "", self.policy)
             value = getattr(module, alias.name, None) if module else None
             if isinstance(value, types.ModuleType):
                 self.check_module(node, value.__name__, f"{node.module}.{alias.name}")
             elif module is not None:
                 self.check_member(node, module, alias.name, uses=False)
-
-    def module_named(self, name: str) -> bool:
-        """Whether ``name`` is that of a module the rules name (the standard library's, or a denied one)."""
-        return name in sys.stdlib_module_names or name in self.policy.denied
 
     def of_the_kit(self, node: ast.AST, name: str) -> bool:
         """A finding, and True, if the module ``name`` is the kit's own."""
@@ -713,8 +740,8 @@ class Scanner(ast.NodeVisitor):
         chained = isinstance(parent, ast.Attribute) and parent.value is node  # visit_Attribute resolves it
         if isinstance(bound, Deferred) and not chained and node not in self.annotations:
             called = isinstance(parent, ast.Call) and parent.func is node
-            if not called or self.sensitive(parent):  # a value passed on, or a call whose keywords the rules read
-                bound = self.resolved(node.id)
+            if bound.name is None or not called or self.sensitive(parent):  # a module, a value passed on, or
+                bound = self.resolved(node.id)  # a call whose keywords the rules read
         if isinstance(bound, types.ModuleType) and not (isinstance(parent, ast.Attribute) and parent.value is node):
             self.find(node, f"the module {node.id} used as a value: use it only as {node.id}.name")
         if node.id in NAME_TAKING and not (isinstance(parent, ast.Call) and parent.func is node):
