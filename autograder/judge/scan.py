@@ -43,14 +43,15 @@ finds, per file and line, every use the grading does not allow:
 An attribute chain that starts at an imported name is resolved against the real module
 here, step by step, so ``os.sys`` or ``torch.sys`` is seen for what it is: every module on
 the way must be allowed, every name public, and a module's names may be restricted
-(``os`` offers paths and the environment, not ``system``). The standard library's modules and
-the packages the rules are about (``EAGER_PACKAGES``: torch, numpy, tqdm) are resolved at the
-import; any other package of the installation (matplotlib, torchvision...) only where a rule
-needs its object (``Deferred``): a chain from it, a name imported from it that is private or
-named like a module, a value passed on, a call with the keywords the rules read. So a file that
-only calls ``MNIST(...)`` or ``Figure(...)`` costs the judge no import of torchvision or
-matplotlib (2 CPU-s), and the findings never depend on what the judge had imported before, nor
-on where the Python installation lives.
+(``os`` offers paths and the environment, not ``system``). The standard library's modules, the
+packages the rules are about (``EAGER_PACKAGES``: torch, numpy, tqdm) and a lowercase name
+imported from any other package are resolved at the import; another package itself, or a
+capitalised name imported from it (a class), only where a rule needs the object (``Deferred``):
+a chain from it, a value passed on, a module called, a call with the keywords the rules read,
+and a class that turns out to be a module is judged at its import. So a file that only calls
+``MNIST(...)`` or ``Figure(...)`` costs the judge no import of torchvision or matplotlib (2
+CPU-s), and the findings never depend on what the judge had imported before, nor on where the
+Python installation lives.
 """
 
 from __future__ import annotations
@@ -742,7 +743,7 @@ class Scanner(ast.NodeVisitor):
             called = isinstance(parent, ast.Call) and parent.func is node
             if bound.name is None or not called or self.sensitive(parent):  # a module, a value passed on, or
                 bound = self.resolved(node.id)  # a call whose keywords the rules read
-        if isinstance(bound, types.ModuleType) and not (isinstance(parent, ast.Attribute) and parent.value is node):
+        if isinstance(bound, types.ModuleType) and not chained:
             self.find(node, f"the module {node.id} used as a value: use it only as {node.id}.name")
         if node.id in NAME_TAKING and not (isinstance(parent, ast.Call) and parent.func is node):
             self.find(node, f"{node.id} passed as a value: call it directly with a literal attribute name")
